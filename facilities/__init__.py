@@ -1,0 +1,63 @@
+"""facilities: requests, work queue and public roadmap for a technology park."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from facilities.config import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `overrides` sets Settings fields by name; UPPER_CASE keys go to Flask config."""
+    from facilities import db, web
+    from facilities.extensions import babel, csrf, htmx, limiter, login_manager
+
+    overrides = overrides or {}
+    settings = Settings(**{k: v for k, v in overrides.items() if not k.isupper()})
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key or "development-only-not-secret",
+        TESTING=settings.env.value == "testing",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_ROOT / "translations"),
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the signed session
+    )
+    app.config.update({k: v for k, v in overrides.items() if k.isupper()})
+    app.extensions["facilities.settings"] = settings
+
+    db.init_app(app, db.make_engine(settings.database_url_or_default(app.instance_path)))
+    babel.init_app(
+        app, locale_selector=web.i18n.select_locale, timezone_selector=lambda: settings.timezone
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    web.init_app(app)
+    return app
+
+
+def get_settings(app: Flask | None = None) -> Settings:
+    from flask import current_app
+
+    return (app or current_app).extensions["facilities.settings"]

@@ -1,0 +1,3 @@
+from facilities.cli import main
+
+main()

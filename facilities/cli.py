@@ -1,0 +1,198 @@
+"""The `facilities` command: Flask's CLI plus db, users, the scheduler and the demo."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from facilities import PROJECT_ROOT, create_app
+from facilities.db import get_engine, session_scope
+from facilities.models import Role, Tenant
+from facilities.services import ValidationFailed
+
+
+def _create_app() -> object:
+    return create_app()
+
+
+cli = FlaskGroup(
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    help="Requests, work queue and public roadmap for a technology park.",
+)
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: the newest)."""
+    from facilities.migrate import upgrade
+
+    upgrade(get_engine(), revision)
+    click.echo(f"Database at {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database back to REVISION."""
+    from facilities.migrate import downgrade
+
+    downgrade(get_engine(), revision)
+    click.echo(f"Database at {revision}.")
+
+
+@cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.member.value)
+@click.option("--tenant", "business_id", help="The company's business ID, for tenant roles.")
+@click.option("--language", type=click.Choice(["fi", "en", "sv"]), default="fi")
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def create_user_command(
+    email: str, name: str, role: str, business_id: str | None, language: str, password: str
+) -> None:
+    """Create a user who signs in with e-mail and password."""
+    from sqlmodel import select
+
+    from facilities.services.users import create_user
+
+    with session_scope(get_engine()) as session:
+        tenant_id = None
+        if business_id:
+            tenant = session.exec(select(Tenant).where(Tenant.business_id == business_id)).first()
+            if tenant is None:
+                raise click.ClickException(f"No tenant with business ID {business_id}.")
+            tenant_id = tenant.id
+        try:
+            user = create_user(
+                session,
+                email=email,
+                name=name,
+                password=password,
+                role=Role(role),
+                tenant_id=tenant_id,
+                preferred_language=language,
+            )
+        except ValidationFailed as failure:
+            raise click.ClickException(
+                "; ".join(f"{field}: {message}" for field, message in failure.errors.items())
+            ) from None
+        session.commit()
+        click.echo(f"Created {user.role.value} {user.email}.")
+
+
+@cli.command("run-job")
+@click.argument("job_id")
+def run_job_command(job_id: str) -> None:
+    """Run one scheduled job now, once (ignores the scheduler's lease)."""
+    from facilities.jobs import JOBS_BY_ID, run_job
+    from facilities.scheduler import holder_name
+
+    job = JOBS_BY_ID.get(job_id)
+    if job is None:
+        raise click.ClickException(f"Unknown job {job_id}; jobs: {', '.join(JOBS_BY_ID)}")
+    run = run_job(get_engine(), job, holder=holder_name())
+    click.echo(f"{job.id}: {run.outcome}, {run.items} items")
+    if run.outcome != "ok":
+        sys.exit(1)
+
+
+@cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler process (one active; others stand by on the lease)."""
+    from facilities.scheduler import build_scheduler, holder_name, release_lease
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = current_app._get_current_object()
+    holder = holder_name()
+    scheduler = build_scheduler(app, holder=holder)
+
+    def stop(_signum: int, _frame: object) -> None:
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"Scheduler {holder} starting.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        with session_scope(get_engine(app)) as session:
+            release_lease(session, holder=holder)
+            session.commit()
+        click.echo("Scheduler stopped.")
+
+
+def _demo_secret(instance: Path) -> str:
+    """The demo's secret key, made once and kept in instance/."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@cli.command("demo", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo_command(host: str, port: int) -> None:
+    """Set up an SQLite demo in instance/ and serve web and scheduler in one process."""
+    from werkzeug.serving import run_simple
+
+    from facilities.migrate import upgrade
+    from facilities.scheduler import build_scheduler, holder_name
+    from facilities.services.demo import DEMO_SIGN_INS, load_demo_data
+
+    instance = PROJECT_ROOT / "instance"
+    instance.mkdir(exist_ok=True)
+    app = create_app(
+        {
+            "env": "development",
+            "secret_key": _demo_secret(instance),
+            "database_url": f"sqlite:///{instance / 'demo.db'}",
+            "base_url": f"http://{host}:{port}",
+        }
+    )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    engine = get_engine(app)
+    upgrade(engine)
+    with app.app_context(), session_scope(engine) as session:
+        loaded = load_demo_data(session)
+        session.commit()
+    click.echo("Demo data loaded." if loaded else "Demo data was already there.")
+    click.echo(
+        f"\n  Open http://{host}:{port}\n\n  Demo sign-ins (password for all: "
+        f"{DEMO_SIGN_INS[0].password}):"
+    )
+    for sign_in in DEMO_SIGN_INS:
+        click.echo(f"    {sign_in.role:<13} {sign_in.email:<40} {sign_in.name}")
+    click.echo("")
+    # Web and scheduler share this one process only here, for the newcomer's demo.
+    scheduler = build_scheduler(app, holder=holder_name(), background=True)
+    scheduler.start()
+    os.environ.setdefault("FLASK_DEBUG", "0")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def main() -> None:
+    cli(prog_name="facilities")

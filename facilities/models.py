@@ -1,0 +1,358 @@
+"""SQLModel tables, their input and output models, and the enums they use.
+
+No `from __future__ import annotations` here: SQLModel reads the annotations at runtime.
+
+Times are aware datetimes stored in UTC and shown in the park's time zone.
+"""
+
+from datetime import UTC, date, datetime
+from enum import Enum, StrEnum
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from sqlmodel import JSON, Column, Field, Relationship, SQLModel
+
+from facilities.workflow import StatusKind
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC: the form every stored time has."""
+    return datetime.now(UTC)
+
+
+def enum_type(enum_class: type[Enum]) -> sa.Enum:
+    """Enums stored as their values in a plain VARCHAR, so adding a member needs no DDL."""
+    return sa.Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Role(StrEnum):
+    member = "member"
+    tenant_admin = "tenant_admin"
+    staff = "staff"
+    admin = "admin"
+
+
+TENANT_ROLES = frozenset({Role.member, Role.tenant_admin})
+STAFF_ROLES = frozenset({Role.staff, Role.admin})
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+
+class Visibility(StrEnum):
+    public = "public"
+    private = "private"
+
+
+class CategoryKind(StrEnum):
+    idea = "idea"
+    fault = "fault"
+    service = "service"
+
+
+class UpdateKind(StrEnum):
+    public_update = "public_update"
+    internal_note = "internal_note"
+    comment = "comment"
+    status_change = "status_change"
+    system = "system"
+
+
+# Kinds of update anyone who may see the request may read; the rest are staff-only.
+PUBLIC_UPDATE_KINDS = frozenset({UpdateKind.public_update, UpdateKind.status_change})
+
+
+# --- park ------------------------------------------------------------------------------
+
+
+class Site(SQLModel, table=True):
+    """A park; Open311's jurisdiction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=200)
+    reference_prefix: str = Field(default="DP", max_length=10)
+
+
+class TenantBuilding(SQLModel, table=True):
+    __tablename__ = "tenant_building"
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True, ondelete="CASCADE")
+    building_id: int = Field(foreign_key="building.id", primary_key=True, ondelete="CASCADE")
+
+
+class Building(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class Category(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    slug: str = Field(max_length=60, unique=True)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    kind: CategoryKind = Field(default=CategoryKind.idea, sa_type=enum_type(CategoryKind))
+    default_visibility: Visibility = Field(default=Visibility.public, sa_type=enum_type(Visibility))
+    position: int = 0
+    active: bool = True
+
+
+class Tenant(SQLModel, table=True):
+    """A company renting space in the park."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    name: str = Field(max_length=200)
+    business_id: str = Field(max_length=9, unique=True)  # Finnish Y-tunnus, 1234567-8
+
+    buildings: list[Building] = Relationship(link_model=TenantBuilding)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # stored lower-case
+    name: str = Field(max_length=200)
+    password_hash: str | None = Field(default=None, max_length=255)
+    role: Role = Field(default=Role.member, sa_type=enum_type(Role))
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True)
+    preferred_language: str = Field(default="fi", max_length=5)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+    tenant: Tenant | None = Relationship()
+
+    # Flask-Login's user protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_tenant_user(self) -> bool:
+        return self.role in TENANT_ROLES and self.tenant_id is not None
+
+
+class Status(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True)
+    kind: StatusKind = Field(sa_type=enum_type(StatusKind))
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    position: int = 0
+    active: bool = True
+
+
+# --- requests --------------------------------------------------------------------------
+
+
+class RequestCounter(SQLModel, table=True):
+    """The last reference number handed out per site and year (DP-2026-0042)."""
+
+    __tablename__ = "request_counter"
+
+    site_id: int = Field(foreign_key="site.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last_number: int = 0
+
+
+class ServiceRequestBase(SQLModel):
+    title: str = Field(min_length=5, max_length=140)
+    description: str = Field(default="", max_length=10_000)
+    location_note: str = Field(default="", max_length=300)
+
+
+class ServiceRequestCreate(ServiceRequestBase):
+    """What a tenant member sends in the submit form."""
+
+    category_id: int
+    building_id: int | None = None
+
+    @field_validator("title", "description", "location_note", mode="before")
+    @classmethod
+    def strip_text(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("building_id", mode="before")
+    @classmethod
+    def blank_building_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+
+class ServiceRequest(ServiceRequestBase, table=True):
+    __tablename__ = "service_request"
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "ref_year", "ref_number", name="uq_request_reference"),
+        sa.Index("ix_service_request_status_created", "status_id", "created_at"),
+        sa.Index("ix_service_request_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=30, unique=True)
+    site_id: int = Field(foreign_key="site.id")
+    ref_year: int
+    ref_number: int
+    description: str = Field(default="", sa_type=sa.Text)
+    category_id: int = Field(foreign_key="category.id", index=True)
+    building_id: int | None = Field(default=None, foreign_key="building.id", index=True)
+    submitter_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id")
+    status_id: int = Field(foreign_key="status.id")
+    priority: Priority = Field(default=Priority.normal, sa_type=enum_type(Priority))
+    assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    visibility: Visibility = Field(default=Visibility.public, sa_type=enum_type(Visibility))
+    target_start: date | None = None
+    target_end: date | None = None
+    sla_due_at: datetime | None = None
+    duplicate_of_id: int | None = Field(default=None, foreign_key="service_request.id")
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    category: Category = Relationship()
+    building: Building | None = Relationship()
+    status: Status = Relationship()
+    tenant: Tenant | None = Relationship()
+    submitter: User | None = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "ServiceRequest.submitter_id"}
+    )
+    assignee: User | None = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "ServiceRequest.assignee_id"}
+    )
+    duplicate_of: Optional["ServiceRequest"] = Relationship(
+        sa_relationship_kwargs={"remote_side": "ServiceRequest.id"}
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.public
+
+
+class ServiceRequestTriage(SQLModel):
+    """What staff change on a request in one go: the inline queue form and the detail page."""
+
+    version: int
+    status_id: int
+    priority: Priority
+    visibility: Visibility
+    target_quarter: str = ""  # "2027-Q2", or empty for no public target
+    public_update: str = Field(default="", max_length=5_000)
+    publish_at: datetime | None = None  # the form sends park-local time; the view makes it UTC
+    internal_note: str = Field(default="", max_length=5_000)
+    duplicate_of_reference: str = Field(default="", max_length=30)
+
+    @field_validator(
+        "public_update", "internal_note", "duplicate_of_reference", "target_quarter", mode="before"
+    )
+    @classmethod
+    def strip_text(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("publish_at", mode="before")
+    @classmethod
+    def blank_time_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+
+class Update(SQLModel, table=True):
+    """One entry on a request's timeline."""
+
+    __table_args__ = (
+        sa.Index("ix_update_request_created", "request_id", "created_at"),
+        sa.Index("ix_update_due", "published_at", "publish_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", ondelete="CASCADE")
+    kind: UpdateKind = Field(sa_type=enum_type(UpdateKind))
+    body: str = Field(default="", sa_type=sa.Text)
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    from_status_id: int | None = Field(default=None, foreign_key="status.id")
+    to_status_id: int | None = Field(default=None, foreign_key="status.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    publish_at: datetime | None = None  # set for scheduled posts
+    published_at: datetime | None = None  # null until visible
+
+    request: ServiceRequest = Relationship()
+    author: User | None = Relationship()
+    from_status: Status | None = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "Update.from_status_id"}
+    )
+    to_status: Status | None = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "Update.to_status_id"}
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in PUBLIC_UPDATE_KINDS and self.published_at is not None
+
+
+# --- bookkeeping -----------------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when, before and after. Rows are only ever added."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=60)
+    entity: str = Field(max_length=40)
+    entity_id: int | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class JobRun(SQLModel, table=True):
+    __tablename__ = "job_run"
+    __table_args__ = (sa.Index("ix_job_run_job_started", "job_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=60)
+    holder: str = Field(max_length=120)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    outcome: str = Field(default="running", max_length=20)  # running, ok, failed
+    items: int = 0
+    detail: str = Field(default="", sa_type=sa.Text)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """The one row that says which scheduler process may run jobs now."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=120)
+    expires_at: datetime

@@ -1,0 +1,100 @@
+"""The scheduler process: APScheduler 3 running the job table while it holds the lease.
+
+APScheduler 3 cannot share a job store between processes, so it never runs inside
+web workers. Several scheduler processes may run; the one holding the lease row runs
+the jobs and the others stand by, taking over when its lease runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy import Engine, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from facilities import get_settings
+from facilities.db import get_engine, session_scope
+from facilities.jobs import JOBS, Job, run_job
+from facilities.models import SchedulerLease, utcnow
+
+log = logging.getLogger(__name__)
+LEASE_NAME = "scheduler"
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def acquire_lease(
+    session: Session, *, holder: str, ttl: timedelta, now: datetime | None = None
+) -> bool:
+    """Take or renew the lease for `holder`; False while another holder's lease is live."""
+    now = now or utcnow()
+    renewed = session.exec(
+        update(SchedulerLease)
+        .where(
+            SchedulerLease.name == LEASE_NAME,
+            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now),
+        )
+        .values(holder=holder, expires_at=now + ttl)
+    ).rowcount
+    if renewed:
+        return True
+    if session.get(SchedulerLease, LEASE_NAME) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=now + ttl))
+    except IntegrityError:  # another process inserted it first
+        return False
+    return True
+
+
+def release_lease(session: Session, *, holder: str) -> None:
+    session.exec(
+        update(SchedulerLease)
+        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+    )
+
+
+def run_if_leader(engine: Engine, job: Job, holder: str, ttl_seconds: int) -> None:
+    with session_scope(engine) as session:
+        leader = acquire_lease(session, holder=holder, ttl=timedelta(seconds=ttl_seconds))
+        session.commit()
+    if leader:
+        run = run_job(engine, job, holder=holder)
+        log.info("job %s: %s, %s items", job.id, run.outcome, run.items)
+    else:
+        log.debug("job %s: standing by, another scheduler holds the lease", job.id)
+
+
+def build_scheduler(app: Flask, *, holder: str, background: bool = False) -> BaseScheduler:
+    """A scheduler with every job of the table, each guarded by the lease."""
+    settings = get_settings(app)
+    scheduler_class = BackgroundScheduler if background else BlockingScheduler
+    scheduler = scheduler_class(timezone=settings.timezone)
+    engine = get_engine(app)
+    for job in JOBS:
+        interval = job.interval_seconds or settings.scheduler_interval_seconds
+        scheduler.add_job(
+            run_if_leader,
+            trigger="interval",
+            seconds=interval,
+            id=job.id,
+            args=(engine, job, holder, max(3 * interval, 30)),
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=utcnow(),
+        )
+    return scheduler

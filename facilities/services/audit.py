@@ -1,0 +1,31 @@
+"""The audit trail: one AuditEvent per change, never edited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from facilities.models import AuditEvent, User
+
+
+def record(
+    session: Session,
+    *,
+    actor: User | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor.id if actor else None,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,521 @@
+"""Demo data: an invented but believable day in a technology park in Kemi."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from facilities.models import (
+    Building,
+    Category,
+    CategoryKind,
+    Priority,
+    Role,
+    ServiceRequest,
+    ServiceRequestCreate,
+    ServiceRequestTriage,
+    Site,
+    Status,
+    Tenant,
+    Visibility,
+    utcnow,
+)
+from facilities.services.intake import submit_request
+from facilities.services.targets import quarter_choices, quarter_of
+from facilities.services.triage import triage_request
+from facilities.services.users import create_user
+
+SITE_CODE = "DIGIPOLIS"
+DEMO_PASSWORD = "kemi-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoSignIn:
+    role: str
+    email: str
+    password: str
+    name: str
+
+
+def business_id(base: str) -> str:
+    """A valid Y-tunnus for a seven-digit base, for invented companies."""
+    weights = (7, 9, 10, 5, 8, 4, 2)
+    remainder = sum(int(d) * w for d, w in zip(base, weights, strict=True)) % 11
+    if remainder == 1:
+        raise ValueError(f"{base} has no valid check digit")
+    return f"{base}-{0 if remainder == 0 else 11 - remainder}"
+
+
+BUILDINGS = [
+    ("SENSORI", "Sensori", "Tietokatu 1, 94600 Kemi", 65.7395, 24.5826),
+    ("INNOVAATTORI", "Innovaattori", "Tietokatu 3, 94600 Kemi", 65.7401, 24.5841),
+    ("TEKNOLOGIATALO", "Teknologiatalo", "Tietokatu 5, 94600 Kemi", 65.7408, 24.5860),
+    ("HALLI5", "Halli 5", "Teollisuustie 12, 94600 Kemi", 65.7389, 24.5885),
+]
+CATEGORIES = [
+    (
+        "ev-charging",
+        CategoryKind.idea,
+        Visibility.public,
+        {"fi": "Sähköautojen lataus", "en": "EV charging", "sv": "Laddning av elbilar"},
+    ),
+    (
+        "parking-traffic",
+        CategoryKind.idea,
+        Visibility.public,
+        {"fi": "Pysäköinti ja liikenne", "en": "Parking and traffic", "sv": "Parkering och trafik"},
+    ),
+    (
+        "heating-ventilation",
+        CategoryKind.fault,
+        Visibility.private,
+        {
+            "fi": "Lämmitys ja ilmanvaihto",
+            "en": "Heating and ventilation",
+            "sv": "Värme och ventilation",
+        },
+    ),
+    (
+        "cleaning-waste",
+        CategoryKind.service,
+        Visibility.private,
+        {"fi": "Siivous ja jätehuolto", "en": "Cleaning and waste", "sv": "Städning och avfall"},
+    ),
+    (
+        "outdoor-lighting",
+        CategoryKind.fault,
+        Visibility.public,
+        {
+            "fi": "Ulkoalueet ja valaistus",
+            "en": "Outdoor areas and lighting",
+            "sv": "Utomhusområden och belysning",
+        },
+    ),
+    (
+        "connectivity",
+        CategoryKind.service,
+        Visibility.private,
+        {
+            "fi": "Tietoliikenne ja digipalvelut",
+            "en": "Connectivity and digital services",
+            "sv": "Uppkoppling och digitala tjänster",
+        },
+    ),
+    (
+        "circular-economy",
+        CategoryKind.idea,
+        Visibility.public,
+        {"fi": "Kiertotalous", "en": "Circular economy", "sv": "Cirkulär ekonomi"},
+    ),
+    (
+        "networking-events",
+        CategoryKind.idea,
+        Visibility.public,
+        {
+            "fi": "Verkostoituminen ja tapahtumat",
+            "en": "Networking and events",
+            "sv": "Nätverk och evenemang",
+        },
+    ),
+    (
+        "meeting-rooms",
+        CategoryKind.service,
+        Visibility.public,
+        {
+            "fi": "Neuvotteluhuoneet ja yhteiset tilat",
+            "en": "Meeting rooms and shared spaces",
+            "sv": "Mötesrum och gemensamma utrymmen",
+        },
+    ),
+]
+TENANTS = [
+    ("Arktinen Anturi Oy", "2874501", ["SENSORI"]),
+    ("Perämeren Automaatio Oy", "3012876", ["INNOVAATTORI", "HALLI5"]),
+    ("Kemin Datapaja Oy", "2650893", ["TEKNOLOGIATALO"]),
+    ("Lumo Circular Oy", "3144027", ["HALLI5"]),
+    ("Pohjoisen Prosessianalytiikka Oy", "2788315", ["SENSORI", "TEKNOLOGIATALO"]),
+    ("Kaamos Design Oy", "3275569", ["INNOVAATTORI"]),
+]
+USERS = [
+    ("admin@digipolis.example", "Kaisa Pelkonen", Role.admin, None),
+    ("huolto@digipolis.example", "Mikko Rautio", Role.staff, None),
+    ("aino.virtanen@arktinenanturi.example", "Aino Virtanen", Role.member, "Arktinen Anturi Oy"),
+    (
+        "jari.kemppainen@perameri.example",
+        "Jari Kemppainen",
+        Role.tenant_admin,
+        "Perämeren Automaatio Oy",
+    ),
+    ("laura.niemi@datapaja.example", "Laura Niemi", Role.member, "Kemin Datapaja Oy"),
+    ("oskari.heikkila@lumo.example", "Oskari Heikkilä", Role.member, "Lumo Circular Oy"),
+    ("satu.lehto@ppa.example", "Satu Lehto", Role.member, "Pohjoisen Prosessianalytiikka Oy"),
+    ("emma.salmi@kaamos.example", "Emma Salmi", Role.member, "Kaamos Design Oy"),
+]
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    key: str
+    submitter: str
+    category: str
+    building: str | None
+    title: str
+    description: str
+    days_ago: int
+    steps: tuple[dict, ...] = ()  # triage forms applied in order, each a day apart
+
+
+REQUESTS = [
+    DemoRequest(
+        "ev",
+        "aino.virtanen@arktinenanturi.example",
+        "ev-charging",
+        "SENSORI",
+        "Sähköautojen latauspisteet Sensorin eteen",
+        "Sensorissa työskentelee nyt yli 80 henkeä, ja yhä useampi tulee töihin sähköautolla. "
+        "Lähin latauspiste on kaupungin keskustassa.\n\n"
+        "Ehdotamme **4–6 latauspistettä** Sensorin pääoven eteiselle pysäköintialueelle:\n\n"
+        "- 11 kW AC riittää työpäivän aikana\n- maksu lähimaksulla tai sovelluksella\n"
+        "- yksi paikka esteettömäksi",
+        120,
+        (
+            {
+                "status": "review",
+                "public_update": "Kiitos ehdotuksesta! Selvitämme sähköliittymän "
+                "kapasiteetin ja kustannukset yhdessä verkkoyhtiön kanssa.",
+            },
+            {
+                "status": "planned",
+                "target": 1,
+                "public_update": "Latauspisteet on hyväksytty "
+                "ensi vuoden investointisuunnitelmaan. Kilpailutus alkaa tammikuussa.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "bikes",
+        "emma.salmi@kaamos.example",
+        "parking-traffic",
+        "INNOVAATTORI",
+        "Katettu pyöräkatos Innovaattorin sisäänkäynnille",
+        "Kesäisin pyöriä on kaiteissa ja nurmikolla. Katos ja runkolukittavat telineet "
+        "saisivat useamman pyöräilemään myös syksyllä.",
+        40,
+        ({"status": "review"},),
+    ),
+    DemoRequest(
+        "lights",
+        "satu.lehto@ppa.example",
+        "outdoor-lighting",
+        None,
+        "Kävelytien valot Sensorin ja Halli 5:n välillä eivät toimi",
+        "Kolme pylvästä on pimeänä. Aamulla kulkiessa väylä on täysin pimeä ja liukas.",
+        9,
+        (
+            {
+                "status": "in-progress",
+                "priority": "high",
+                "public_update": "Sähköurakoitsija on tilattu. "
+                "Viallinen syöttökaapeli vaihdetaan tällä viikolla.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "hvac",
+        "aino.virtanen@arktinenanturi.example",
+        "heating-ventilation",
+        "SENSORI",
+        "Neuvotteluhuone Kaamos on liian kuuma iltapäivisin",
+        "Lämpötila nousee iltapäivällä 27 asteeseen, kun huoneessa on yli kuusi henkeä.",
+        14,
+        (
+            {"status": "review", "internal_note": "Tarkistettu: tuloilman säätöpelti jumissa."},
+            {
+                "status": "waiting",
+                "public_update": "Odotamme varaosaa toimittajalta, arvio kaksi viikkoa.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "ewaste",
+        "oskari.heikkila@lumo.example",
+        "circular-economy",
+        "HALLI5",
+        "Elektroniikkaromun keräyspiste puiston yrityksille",
+        "Moni yritys säilyttää vanhoja näyttöjä ja kaapeleita varastossa. Yhteinen keräyspiste "
+        "ja kierrätyspäivä kahdesti vuodessa helpottaisi.",
+        200,
+        (
+            {
+                "status": "planned",
+                "public_update": "Kokeilemme keräyspistettä Halli 5:n lastauslaiturilla.",
+            },
+            {"status": "in-progress"},
+            {
+                "status": "done",
+                "public_update": "Keräyspiste on käytössä. Ensimmäisenä kuukautena "
+                "kertyi 1,2 tonnia elektroniikkaa.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "sauna",
+        "laura.niemi@datapaja.example",
+        "networking-events",
+        "TEKNOLOGIATALO",
+        "Yhteinen saunavuoro perjantaisin",
+        "Teknologiatalon saunan voisi varata puiston yhteiseksi saunavuoroksi perjantai-iltaisin.",
+        60,
+        (
+            {
+                "status": "not-planned",
+                "public_update": "Teknologiatalon sauna kuuluu vuokrasopimuksella "
+                "yhdelle yritykselle, joten yhteistä vuoroa ei voida järjestää. Kehityshanke selvittää "
+                "muita kohtaamispaikkoja.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "ev-dup",
+        "jari.kemppainen@perameri.example",
+        "ev-charging",
+        "SENSORI",
+        "Latauspaikkoja työntekijöiden autoille",
+        "Voisiko Sensorin parkkipaikalle tulla latausmahdollisuus?",
+        30,
+        (
+            {
+                "status": "duplicate",
+                "duplicate_of": "ev",
+                "public_update": "Sama asia on jo suunnitteilla.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "coverage",
+        "jari.kemppainen@perameri.example",
+        "connectivity",
+        "HALLI5",
+        "Mobiiliverkon kuuluvuus Halli 5:n takaosassa",
+        "Puhelut katkeavat hallin takaosassa. Tarvitsisimme sisäverkon toistimen tai WLAN-puhelut.",
+        2,
+    ),
+    DemoRequest(
+        "breakfast",
+        "emma.salmi@kaamos.example",
+        "networking-events",
+        "INNOVAATTORI",
+        "Kuukausittainen yritysaamiainen",
+        "Kerran kuussa aamiainen, jossa yksi yritys esittelee itsensä viidessä minuutissa.",
+        25,
+        (
+            {
+                "status": "planned",
+                "target": 0,
+                "public_update": "Ensimmäinen aamiainen pidetään "
+                "Innovaattorin aulassa. Kehityshanke hoitaa ilmoittautumiset.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "room-displays",
+        "satu.lehto@ppa.example",
+        "meeting-rooms",
+        "TEKNOLOGIATALO",
+        "Varausnäytöt neuvotteluhuoneiden oviin",
+        "Huoneiden varaustilanne ei näy ovella, ja palaverit keskeytyvät.",
+        50,
+        (
+            {"status": "planned"},
+            {
+                "status": "in-progress",
+                "public_update": "Näytöt on tilattu, asennus kerroksittain joulukuussa.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "cardboard",
+        "oskari.heikkila@lumo.example",
+        "cleaning-waste",
+        "HALLI5",
+        "Lisää pahvinkeräysastioita jätekatokseen",
+        "Astiat ovat täynnä jo tiistaina.",
+        1,
+    ),
+    DemoRequest(
+        "ploughing",
+        "laura.niemi@datapaja.example",
+        "parking-traffic",
+        None,
+        "Pysäköintialueen aurausjärjestys",
+        "Aurataan ensin henkilökunnan pysäköinti ja vasta sitten lastausalue, niin aamun "
+        "ruuhka ei jää lumen alle.",
+        300,
+        ({"status": "done", "public_update": "Aurausjärjestys on muutettu urakkasopimukseen."},),
+    ),
+    DemoRequest(
+        "workshop",
+        "aino.virtanen@arktinenanturi.example",
+        "networking-events",
+        None,
+        "Työpaja: millainen on puiston liikkuminen vuonna 2030?",
+        "Kehityshanke voisi koota yritykset työpajaan liikkumisen ja pysäköinnin tulevaisuudesta.",
+        20,
+        (
+            {
+                "status": "in-progress",
+                "public_update": "Kysely on auki joulukuun loppuun, työpaja "
+                "pidetään tammikuussa Sensorissa.",
+            },
+        ),
+    ),
+    DemoRequest(
+        "news",
+        "laura.niemi@datapaja.example",
+        "connectivity",
+        None,
+        "Tilapäivitykset puiston uutiskanavaan",
+        "Uutiskanava voisi näyttää, mitä parannuksia on tulossa, ilman että kenenkään "
+        "tarvitsee kirjautua.",
+        6,
+        ({"status": "review", "visibility": "public"},),
+    ),
+]
+
+
+def load_demo_data(session: Session, *, now: datetime | None = None) -> bool:
+    """Load the demo park once; returns False when it was already there."""
+    if session.exec(select(Site).where(Site.code == SITE_CODE)).first() is not None:
+        return False
+    now = now or utcnow()
+    site = Site(code=SITE_CODE, name="Digipolis", reference_prefix="DP")
+    session.add(site)
+    session.flush()
+    buildings = {}
+    for code, name, address, latitude, longitude in BUILDINGS:
+        buildings[code] = Building(
+            site_id=site.id,
+            code=code,
+            name=name,
+            address=address,
+            latitude=latitude,
+            longitude=longitude,
+        )
+        session.add(buildings[code])
+    categories = {}
+    for position, (slug, kind, visibility, names) in enumerate(CATEGORIES):
+        categories[slug] = Category(
+            site_id=site.id,
+            slug=slug,
+            names=names,
+            kind=kind,
+            default_visibility=visibility,
+            position=position,
+        )
+        session.add(categories[slug])
+    tenants = {}
+    for name, base, occupied in TENANTS:
+        tenants[name] = Tenant(
+            site_id=site.id,
+            name=name,
+            business_id=business_id(base),
+            buildings=[buildings[code] for code in occupied],
+        )
+        session.add(tenants[name])
+    session.flush()
+    users = {}
+    for email, name, role, tenant_name in USERS:
+        users[email] = create_user(
+            session,
+            email=email,
+            name=name,
+            password=DEMO_PASSWORD,
+            role=role,
+            tenant_id=tenants[tenant_name].id if tenant_name else None,
+        )
+    _load_requests(session, users=users, categories=categories, buildings=buildings, now=now)
+    return True
+
+
+def _load_requests(session, *, users, categories, buildings, now) -> None:
+    statuses = {status.slug: status for status in session.exec(select(Status)).all()}
+    staff = users["huolto@digipolis.example"]
+    quarters = quarter_choices(now.date())
+    created: dict[str, ServiceRequest] = {}
+    for item in REQUESTS:
+        moment = now - timedelta(days=item.days_ago)
+        service_request = submit_request(
+            session,
+            submitter=users[item.submitter],
+            data=ServiceRequestCreate(
+                title=item.title,
+                description=item.description,
+                category_id=categories[item.category].id,
+                building_id=buildings[item.building].id if item.building else None,
+            ),
+            now=moment,
+        )
+        created[item.key] = service_request
+        for step_number, step in enumerate(item.steps, start=1):
+            moment_of_step = moment + timedelta(
+                days=step_number * item.days_ago / (len(item.steps) + 1)
+            )
+            triage_request(
+                session,
+                service_request=service_request,
+                actor=staff,
+                data=ServiceRequestTriage(
+                    version=service_request.version,
+                    status_id=statuses[step["status"]].id,
+                    priority=Priority(step.get("priority", service_request.priority)),
+                    visibility=Visibility(step.get("visibility", service_request.visibility)),
+                    target_quarter=quarters[step["target"]] if "target" in step else "",
+                    public_update=step.get("public_update", ""),
+                    internal_note=step.get("internal_note", ""),
+                    duplicate_of_reference=created[step["duplicate_of"]].reference
+                    if "duplicate_of" in step
+                    else "",
+                ),
+                now=moment_of_step,
+            )
+    # Scheduled posts: one the scheduler publishes a couple of minutes after the demo
+    # starts, one in two weeks.
+    ev = created["ev"]
+    for delay, text in (
+        (
+            timedelta(minutes=2),
+            "Latauspisteiden kilpailutusasiakirjat on julkaistu. "
+            "Tarjoukset pyydetään joulukuun loppuun mennessä.",
+        ),
+        (timedelta(days=14), "Urakoitsija on valittu. Asennus alkaa, kun maa sulaa."),
+    ):
+        triage_request(
+            session,
+            service_request=ev,
+            actor=staff,
+            data=ServiceRequestTriage(
+                version=ev.version,
+                status_id=ev.status_id,
+                priority=ev.priority,
+                visibility=ev.visibility,
+                target_quarter=quarter_of(ev.target_start, ev.target_end),
+                public_update=text,
+                publish_at=now + delay,
+            ),
+            now=now,
+        )
+
+
+DEMO_SIGN_INS = [
+    DemoSignIn(role.value, email, DEMO_PASSWORD, name)
+    for email, name, role, _tenant in USERS
+    if email
+    in {
+        "admin@digipolis.example",
+        "huolto@digipolis.example",
+        "aino.virtanen@arktinenanturi.example",
+        "jari.kemppainen@perameri.example",
+    }
+]

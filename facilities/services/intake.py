@@ -1,0 +1,88 @@
+"""Taking in requests from tenants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+from sqlmodel import Session
+
+from facilities.models import (
+    Building,
+    Category,
+    RequestCounter,
+    ServiceRequest,
+    ServiceRequestCreate,
+    Site,
+    User,
+    utcnow,
+)
+from facilities.services import ValidationFailed, audit
+from facilities.services.park import initial_status
+
+
+def next_reference(session: Session, *, site: Site, year: int) -> tuple[int, str]:
+    """Hand out the next human reference of a site and year, e.g. (42, 'DP-2026-0042').
+
+    The counter row is bumped with one UPDATE, which locks it until commit, so two
+    submissions never get the same number.
+    """
+    number = session.exec(
+        update(RequestCounter)
+        .where(RequestCounter.site_id == site.id, RequestCounter.year == year)
+        .values(last_number=RequestCounter.last_number + 1)
+        .returning(RequestCounter.last_number)
+    ).scalar_one_or_none()
+    if number is None:
+        number = 1
+        session.add(RequestCounter(site_id=site.id, year=year, last_number=number))
+        session.flush()
+    return number, f"{site.reference_prefix}-{year}-{number:04d}"
+
+
+def submit_request(
+    session: Session, *, submitter: User, data: ServiceRequestCreate, now: datetime | None = None
+) -> ServiceRequest:
+    """A tenant member's new request, in the initial status, visible as its category says."""
+    now = now or utcnow()
+    category = session.get(Category, data.category_id)
+    building = session.get(Building, data.building_id) if data.building_id else None
+    errors: dict[str, str] = {}
+    if category is None or not category.active:
+        errors["category_id"] = _l("Choose one of the categories.")
+    if data.building_id and building is None:
+        errors["building_id"] = _l("Choose one of the buildings.")
+    if errors:
+        raise ValidationFailed(errors)
+
+    site = session.get(Site, category.site_id)
+    number, reference = next_reference(session, site=site, year=now.year)
+    service_request = ServiceRequest(
+        reference=reference,
+        site_id=site.id,
+        ref_year=now.year,
+        ref_number=number,
+        title=data.title,
+        description=data.description,
+        location_note=data.location_note,
+        category_id=category.id,
+        building_id=building.id if building else None,
+        submitter_id=submitter.id,
+        tenant_id=submitter.tenant_id,
+        status_id=initial_status(session).id,
+        visibility=category.default_visibility,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(service_request)
+    session.flush()
+    audit.record(
+        session,
+        actor=submitter,
+        action="request.submitted",
+        entity="service_request",
+        entity_id=service_request.id,
+        after={"reference": reference, "title": data.title, "category": category.slug},
+    )
+    return service_request

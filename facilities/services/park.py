@@ -1,0 +1,60 @@
+"""The park's reference data: buildings, categories, statuses, tenants."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, col, select
+
+from facilities.models import Building, Category, Status
+from facilities.workflow import StatusKind
+
+_BUSINESS_ID = re.compile(r"^(\d{7})-(\d)$")
+_BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
+
+
+def valid_business_id(value: str) -> bool:
+    """Whether `value` is a Finnish business ID (Y-tunnus) with a correct check digit."""
+    match = _BUSINESS_ID.match(value.strip())
+    if not match:
+        return False
+    digits, check = match[1], int(match[2])
+    remainder = sum(int(d) * w for d, w in zip(digits, _BUSINESS_ID_WEIGHTS, strict=True)) % 11
+    if remainder == 1:
+        return False
+    return check == (0 if remainder == 0 else 11 - remainder)
+
+
+def active_categories(session: Session) -> list[Category]:
+    return list(
+        session.exec(
+            select(Category)
+            .where(col(Category.active).is_(True))
+            .order_by(Category.position, Category.slug)
+        ).all()
+    )
+
+
+def buildings(session: Session) -> list[Building]:
+    return list(session.exec(select(Building).order_by(Building.name)).all())
+
+
+def statuses(session: Session) -> list[Status]:
+    return list(session.exec(select(Status).order_by(Status.position, Status.id)).all())
+
+
+def initial_status(session: Session) -> Status:
+    """The status new requests start in: the first active one of kind `new`."""
+    status = session.exec(
+        select(Status)
+        .where(Status.kind == StatusKind.new, col(Status.active).is_(True))
+        .order_by(Status.position)
+    ).first()
+    if status is None:
+        raise LookupError("no active status of kind 'new'; run `facilities db upgrade`")
+    return status
+
+
+def localized(names: dict[str, str], locale: str, fallback: str = "fi") -> str:
+    """A name in the reader's language, else the park's default, else any."""
+    return names.get(locale) or names.get(fallback) or next(iter(names.values()), "")

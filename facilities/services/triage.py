@@ -1,0 +1,218 @@
+"""The staff's work: the queue, and changing a request's status, priority and the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, or_
+from sqlmodel import Session, col, select
+
+from facilities.models import (
+    Priority,
+    ServiceRequest,
+    ServiceRequestTriage,
+    Status,
+    Update,
+    UpdateKind,
+    User,
+    utcnow,
+)
+from facilities.services import ValidationFailed, VersionConflict, audit
+from facilities.services.pagination import Page, paginate
+from facilities.services.requests import by_reference, with_details
+from facilities.services.targets import quarter_bounds, quarter_of
+from facilities.workflow import OPEN_KINDS, StatusKind, TransitionError, check_transition
+
+PRIORITY_RANK = {Priority.urgent: 0, Priority.high: 1, Priority.normal: 2, Priority.low: 3}
+TRANSITION_MESSAGES = {
+    "not_allowed": _l("A request cannot move to that status from its current one."),
+    "reason_required": _l("Write a public update that gives the reason."),
+    "duplicate_target_required": _l("Give the reference of the request this duplicates."),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The queue's filters as the staff set them; empty means any."""
+
+    status: str = "open"  # "open", "all" or a status slug
+    category_id: int | None = None
+    building_id: int | None = None
+    search: str = ""
+
+
+def queue(
+    session: Session, *, filters: QueueFilter, page: int, per_page: int
+) -> Page[ServiceRequest]:
+    """Requests for staff, most urgent first, then oldest first."""
+    statement = with_details(select(ServiceRequest)).join(
+        Status, col(Status.id) == ServiceRequest.status_id
+    )
+    if filters.status == "open":
+        statement = statement.where(col(Status.kind).in_(OPEN_KINDS))
+    elif filters.status != "all":
+        statement = statement.where(Status.slug == filters.status)
+    if filters.category_id:
+        statement = statement.where(ServiceRequest.category_id == filters.category_id)
+    if filters.building_id:
+        statement = statement.where(ServiceRequest.building_id == filters.building_id)
+    if filters.search:
+        pattern = f"%{filters.search.lower()}%"
+        statement = statement.where(
+            or_(
+                col(ServiceRequest.title).ilike(pattern),
+                col(ServiceRequest.reference).ilike(pattern),
+            )
+        )
+    priority_rank = case(
+        {priority.value: rank for priority, rank in PRIORITY_RANK.items()},
+        value=ServiceRequest.priority,
+    )
+    statement = statement.order_by(
+        priority_rank, col(ServiceRequest.created_at), col(ServiceRequest.id)
+    )
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+def _snapshot(service_request: ServiceRequest) -> dict[str, object]:
+    return {
+        "status_id": service_request.status_id,
+        "priority": str(service_request.priority.value),
+        "visibility": str(service_request.visibility.value),
+        "target": quarter_of(service_request.target_start, service_request.target_end),
+        "duplicate_of_id": service_request.duplicate_of_id,
+    }
+
+
+def triage_request(
+    session: Session,
+    *,
+    service_request: ServiceRequest,
+    actor: User,
+    data: ServiceRequestTriage,
+    now: datetime | None = None,
+) -> bool:
+    """Apply one triage form. Returns whether anything changed.
+
+    Raises VersionConflict when the request was saved since the form was loaded, and
+    ValidationFailed with messages per field when the change breaks a rule.
+    """
+    now = now or utcnow()
+    if data.version != service_request.version:
+        raise VersionConflict()
+    errors: dict[str, str] = {}
+
+    target_status = session.get(Status, data.status_id)
+    if target_status is None or not target_status.active:
+        errors["status_id"] = _l("Choose one of the statuses.")
+
+    duplicate_target = None
+    if data.duplicate_of_reference:
+        duplicate_target = by_reference(session, data.duplicate_of_reference)
+        if duplicate_target is None:
+            errors["duplicate_of_reference"] = _l("No request has that reference.")
+        elif duplicate_target.id == service_request.id:
+            errors["duplicate_of_reference"] = _l("A request cannot duplicate itself.")
+
+    target_start = target_end = None
+    if data.target_quarter:
+        try:
+            target_start, target_end = quarter_bounds(data.target_quarter)
+        except ValueError:
+            errors["target_quarter"] = _l("Choose one of the quarters.")
+
+    scheduled = data.publish_at is not None and data.publish_at > now
+    if data.publish_at is not None and not data.public_update:
+        errors["public_update"] = _l("Write the update to publish at that time.")
+
+    if target_status is not None and "status_id" not in errors:
+        try:
+            check_transition(
+                service_request.status.kind,
+                target_status.kind,
+                public_reason=None if scheduled else data.public_update,
+                has_duplicate_target=duplicate_target is not None,
+            )
+        except TransitionError as error:
+            field = (
+                "duplicate_of_reference"
+                if error.code == "duplicate_target_required"
+                else "public_update"
+                if error.code == "reason_required"
+                else "status_id"
+            )
+            errors.setdefault(field, TRANSITION_MESSAGES[error.code])
+    if errors:
+        raise ValidationFailed(errors)
+
+    before = _snapshot(service_request)
+    status_changed = target_status.id != service_request.status_id
+    if status_changed:
+        session.add(
+            Update(
+                request_id=service_request.id,
+                kind=UpdateKind.status_change,
+                body="" if scheduled else data.public_update,
+                author_id=actor.id,
+                from_status_id=service_request.status_id,
+                to_status_id=target_status.id,
+                created_at=now,
+                published_at=now,
+            )
+        )
+        service_request.status_id = target_status.id
+        service_request.status = target_status
+    if data.public_update and (scheduled or not status_changed):
+        session.add(
+            Update(
+                request_id=service_request.id,
+                kind=UpdateKind.public_update,
+                body=data.public_update,
+                author_id=actor.id,
+                created_at=now,
+                publish_at=data.publish_at if scheduled else None,
+                published_at=None if scheduled else now,
+            )
+        )
+    if data.internal_note:
+        session.add(
+            Update(
+                request_id=service_request.id,
+                kind=UpdateKind.internal_note,
+                body=data.internal_note,
+                author_id=actor.id,
+                created_at=now,
+                published_at=now,
+            )
+        )
+    service_request.priority = data.priority
+    service_request.visibility = data.visibility
+    service_request.target_start, service_request.target_end = target_start, target_end
+    if target_status.kind == StatusKind.duplicate and duplicate_target is not None:
+        service_request.duplicate_of_id = duplicate_target.id
+        service_request.duplicate_of = duplicate_target
+
+    after = _snapshot(service_request)
+    changed = after != before or bool(data.public_update or data.internal_note)
+    if changed:
+        service_request.version += 1
+        service_request.updated_at = now
+        changed_fields = [key for key in after if after[key] != before[key]]
+        audit.record(
+            session,
+            actor=actor,
+            action="request.triaged",
+            entity="service_request",
+            entity_id=service_request.id,
+            before={key: before[key] for key in changed_fields},
+            after={
+                **{key: after[key] for key in changed_fields},
+                **({"public_update": data.public_update} if data.public_update else {}),
+                **({"publish_at": data.publish_at.isoformat()} if scheduled else {}),
+                **({"internal_note": True} if data.internal_note else {}),
+            },
+        )
+    session.flush()
+    return changed

@@ -1,0 +1,21 @@
+"""Blueprints, error pages, template helpers and access control, wired in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from facilities.web import access, errors, i18n, templating  # noqa: F401  (i18n used by create_app)
+
+
+def init_app(app: Flask) -> None:
+    from facilities.web import auth, public, staff, tenant
+
+    app.register_blueprint(public.blueprint)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(tenant.blueprint)
+    app.register_blueprint(staff.blueprint)
+    auth.init_login(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    app.before_request(access.enforce_access)
+    access.check_declared(app)

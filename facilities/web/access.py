@@ -1,0 +1,80 @@
+"""Deny by default: every view says who may use it, and a request hook enforces it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from flask import Flask, abort, jsonify, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from facilities.extensions import htmx
+from facilities.models import STAFF_ROLES, TENANT_ROLES, Role
+
+EVERYONE = "everyone"
+ACCESS_ATTRIBUTE = "allowed_roles"
+View = TypeVar("View", bound=Callable)
+
+
+def allow(who: str | Iterable[Role]) -> Callable[[View], View]:
+    """Declare who may use a view: EVERYONE, or a set of roles (signed in)."""
+    allowed = EVERYONE if who == EVERYONE else frozenset(who)
+
+    def mark(view: View) -> View:
+        setattr(view, ACCESS_ATTRIBUTE, allowed)
+        return view
+
+    return mark
+
+
+public = allow(EVERYONE)
+tenant_only = allow(TENANT_ROLES)
+staff_only = allow(STAFF_ROLES)
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and not htmx
+
+
+def enforce_access() -> object | None:
+    """before_request: refuse views that declare nobody, and users their roles do not allow."""
+    if request.endpoint is None:
+        return None  # no such route: the 404 handler answers
+    from flask import current_app
+
+    view = current_app.view_functions[request.endpoint]
+    allowed = getattr(view, ACCESS_ATTRIBUTE, None)
+    if allowed == EVERYONE:
+        return None
+    if allowed is None:
+        abort(403)
+    if not current_user.is_authenticated:
+        return _ask_to_sign_in()
+    if current_user.role not in allowed:
+        abort(403)
+    return None
+
+
+def _ask_to_sign_in() -> object:
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if wants_json():
+        return make_response(jsonify(error="unauthorized", message=_("Sign in first.")), 401)
+    if htmx:
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url)
+
+
+def check_declared(app: Flask) -> None:
+    """Fail at start-up if a view forgot to say who may use it."""
+    app.view_functions["static"].allowed_roles = EVERYONE
+    undeclared = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, ACCESS_ATTRIBUTE, None) is None
+    ]
+    if undeclared:
+        raise RuntimeError(f"views without an access rule: {', '.join(sorted(undeclared))}")

@@ -1,0 +1,68 @@
+"""Error pages in HTML, or JSON for clients that ask for it."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, make_response, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from facilities.web.access import wants_json
+
+TITLES = {
+    400: _l("Bad request"),
+    401: _l("Sign in first"),
+    403: _l("No access"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
+}
+EXPLANATIONS = {
+    400: _l("The request could not be understood. Go back and try again."),
+    401: _l("This page is for signed-in users."),
+    403: _l(
+        "You do not have access to this page. If you think you should, contact the property manager."
+    ),
+    404: _l("There is nothing at this address. Check the address or start from the front page."),
+    405: _l("This address does not accept that kind of request."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts in a short time. Wait a moment and try again."),
+    500: _l(
+        "The error has been logged. Try again in a moment; if it keeps happening, contact the property manager."
+    ),
+}
+
+
+def _respond(code: int, explanation: str | None = None):
+    title = str(TITLES.get(code, TITLES[500]))
+    message = explanation or str(EXPLANATIONS.get(code, EXPLANATIONS[500]))
+    if wants_json():
+        return make_response(jsonify(error=code, title=title, message=message), code)
+    return make_response(
+        render_template("errors/error.html", code=code, title=title, message=message), code
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error: CSRFError):
+        return _respond(
+            400,
+            str(
+                _l(
+                    "The form had expired or was sent from elsewhere. Reload the page and try again."
+                )
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return _respond(error.code)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        return _respond(500)

@@ -1,0 +1,52 @@
+"""Reading form input through the Create/Update models, with messages the user can read."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ValidationError
+from werkzeug.datastructures import MultiDict
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# pydantic's error types, in words for people. Anything unlisted gets the generic one.
+_MESSAGES = {
+    "missing": _l("This field is required."),
+    "string_too_short": _l("Enter at least %(min_length)s characters."),
+    "string_too_long": _l("Enter at most %(max_length)s characters."),
+    "int_parsing": _l("Choose one of the options."),
+    "int_type": _l("Choose one of the options."),
+    "enum": _l("Choose one of the options."),
+    "datetime_from_date_parsing": _l("Enter a date and time."),
+    "datetime_parsing": _l("Enter a date and time."),
+    "datetime_type": _l("Enter a date and time."),
+}
+_GENERIC = _l("Check this value.")
+
+
+def messages_for(error: ValidationError) -> dict[str, str]:
+    """The first readable message for each field in a pydantic error."""
+    messages: dict[str, str] = {}
+    for detail in error.errors():
+        field = str(detail["loc"][0]) if detail["loc"] else "__all__"
+        if field in messages:
+            continue
+        template = _MESSAGES.get(detail["type"], _GENERIC)
+        context = detail.get("ctx") or {}
+        if detail["type"] == "string_too_short" and context.get("min_length") == 1:
+            template = _MESSAGES["missing"]
+        messages[field] = str(template) % context if context else str(template)
+    return messages
+
+
+def parse_form(
+    model: type[Model], form: MultiDict[str, str], **extra: Any
+) -> tuple[Model | None, dict[str, str]]:
+    """(instance, {}) when the form is valid, else (None, messages per field)."""
+    data = {key: form.get(key) for key in model.model_fields if key in form}
+    data.update(extra)
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as error:
+        return None, messages_for(error)

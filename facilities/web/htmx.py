@@ -1,0 +1,26 @@
+"""One URL, two representations: the full page, or for htmx the fragment the page includes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, render_template
+
+from facilities.extensions import htmx
+
+
+def render(page: str, fragment: str, *, status: int = 200, **context: Any) -> Response:
+    """Render `page`, or only `fragment` (which `page` includes) for an htmx request."""
+    if htmx and not htmx.boosted:
+        return render_fragment(fragment, status=status, **context)
+    response = make_response(render_template(page, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def render_fragment(fragment: str, *, status: int = 200, **context: Any) -> Response:
+    """A fragment plus the flash messages, swapped out of band into the page's message area."""
+    body = render_template(fragment, **context) + render_template("_flashes.html", oob=True)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,67 @@
+"""Pages for everyone: the roadmap, public request pages, the language switch, health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from facilities import get_settings
+from facilities.config import SUPPORTED_LOCALES
+from facilities.db import get_session
+from facilities.services import requests as request_service
+from facilities.services.pagination import page_number
+from facilities.services.roadmap import roadmap
+from facilities.web.access import public
+from facilities.web.htmx import render
+from facilities.web.safety import safe_next
+from facilities.workflow import ROADMAP_KINDS
+
+blueprint = Blueprint("public", __name__)
+
+
+@blueprint.get("/")
+@public
+def roadmap_page():
+    pages = {kind: page_number(request.args.get(f"{kind.value}_page")) for kind in ROADMAP_KINDS}
+    columns = roadmap(get_session(), pages=pages, per_page=get_settings().per_page)
+    return render("public/roadmap.html", "public/_roadmap.html", columns=columns)
+
+
+@blueprint.get("/requests/<reference>")
+@public
+def request_page(reference: str):
+    db = get_session()
+    service_request = request_service.by_reference(db, reference)
+    user = current_user if current_user.is_authenticated else None
+    if service_request is None or not request_service.can_view(user, service_request):
+        abort(404)
+    updates = request_service.timeline(db, service_request, viewer=user)
+    return render(
+        "public/request.html",
+        "public/_timeline.html",
+        service_request=service_request,
+        updates=updates,
+    )
+
+
+@blueprint.post("/language")
+@public
+def choose_language():
+    locale = request.form.get("locale", "")
+    if locale in SUPPORTED_LOCALES:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.preferred_language = locale
+            get_session().commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("public.roadmap_page"))
+
+
+@blueprint.get("/healthz")
+@public
+def healthz():
+    try:
+        get_session().exec(text("SELECT 1")).one()
+    except Exception as error:  # any database failure means "not healthy"
+        return jsonify(status="unavailable", database=type(error).__name__), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,158 @@
+"""Staff: the work queue and triage."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from facilities import get_settings
+from facilities.db import get_session
+from facilities.extensions import htmx
+from facilities.models import ServiceRequest, ServiceRequestTriage, utcnow
+from facilities.services import ValidationFailed, VersionConflict
+from facilities.services import requests as request_service
+from facilities.services.pagination import page_number
+from facilities.services.park import active_categories, buildings, statuses
+from facilities.services.targets import quarter_choices, quarter_of
+from facilities.services.triage import QueueFilter, queue, triage_request
+from facilities.web.access import staff_only
+from facilities.web.forms import parse_form
+from facilities.web.htmx import render, render_fragment
+from facilities.web.i18n import local_to_utc, utc_to_local
+from facilities.web.safety import safe_next
+
+blueprint = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _triage_context(items: list[ServiceRequest]) -> dict:
+    """What the triage form needs besides the request: statuses and target choices."""
+    db = get_session()
+    quarters = quarter_choices(utc_to_local(utcnow()).date())
+    for item in items:  # keep a target set earlier selectable
+        current = quarter_of(item.target_start, item.target_end)
+        if current and current not in quarters:
+            quarters.insert(0, current)
+    return {"statuses": statuses(db), "quarters": quarters}
+
+
+@blueprint.get("/queue")
+@staff_only
+def queue_page():
+    db = get_session()
+    filters = QueueFilter(
+        status=request.args.get("status") or "open",
+        category_id=_int_or_none(request.args.get("category")),
+        building_id=_int_or_none(request.args.get("building")),
+        search=request.args.get("q", "").strip()[:100],
+    )
+    page = queue(
+        db,
+        filters=filters,
+        page=page_number(request.args.get("page")),
+        per_page=get_settings().per_page,
+    )
+    return render(
+        "staff/queue.html",
+        "staff/_queue_list.html",
+        page=page,
+        filters=filters,
+        categories=active_categories(db),
+        buildings=buildings(db),
+        **_triage_context(page.items),
+    )
+
+
+def _load(reference: str) -> ServiceRequest:
+    service_request = request_service.by_reference(get_session(), reference)
+    if service_request is None:
+        abort(404)
+    return service_request
+
+
+@blueprint.get("/requests/<reference>")
+@staff_only
+def request_page(reference: str):
+    service_request = _load(reference)
+    updates = request_service.timeline(get_session(), service_request, viewer=current_user)
+    return render(
+        "staff/request.html",
+        "staff/_request_card.html",
+        service_request=service_request,
+        updates=updates,
+        form=None,
+        errors={},
+        **_triage_context([service_request]),
+    )
+
+
+@blueprint.post("/requests/<reference>/triage")
+@staff_only
+def triage(reference: str):
+    """Apply the triage form; htmx gets the card back, a plain form is redirected."""
+    db = get_session()
+    service_request = _load(reference)
+    back = safe_next(request.form.get("next")) or url_for("staff.request_page", reference=reference)
+    data, errors = parse_form(ServiceRequestTriage, request.form)
+    compact = bool(htmx)  # htmx posts come from the queue's cards
+    status = 200
+    if data is not None:
+        if data.publish_at is not None:
+            data.publish_at = local_to_utc(data.publish_at)
+        try:
+            changed = triage_request(
+                db, service_request=service_request, actor=current_user, data=data
+            )
+        except VersionConflict:
+            db.rollback()
+            service_request = _load(reference)
+            errors = {
+                "__all__": _(
+                    "Someone else changed this request while you were editing. "
+                    "Its current state is shown; your text is kept below."
+                )
+            }
+        except ValidationFailed as failure:
+            db.rollback()
+            service_request = _load(reference)
+            errors = {key: str(message) for key, message in failure.errors.items()}
+        else:
+            db.commit()
+            flash(
+                _("%(reference)s saved.", reference=reference)
+                if changed
+                else _("Nothing to change in %(reference)s.", reference=reference),
+                "success" if changed else "info",
+            )
+            if compact:
+                return render_fragment(
+                    "staff/_request_card.html",
+                    compact=compact,
+                    service_request=service_request,
+                    form=None,
+                    errors={},
+                    **_triage_context([service_request]),
+                )
+            return redirect(back)
+    if errors:
+        status = 422
+        flash(
+            _("%(reference)s was not saved: check the highlighted fields.", reference=reference),
+            "error",
+        )
+    updates = request_service.timeline(db, service_request, viewer=current_user)
+    return render(
+        "staff/request.html",
+        "staff/_request_card.html",
+        status=status,
+        compact=compact,
+        service_request=service_request,
+        updates=updates,
+        form=request.form.to_dict(),
+        errors=errors,
+        **_triage_context([service_request]),
+    )

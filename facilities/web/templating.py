@@ -1,0 +1,85 @@
+"""What templates may call: filters for names, times, targets and Markdown."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+from facilities.markdown import render_markdown
+from facilities.models import Priority, UpdateKind, Visibility
+from facilities.services.park import localized
+from facilities.services.targets import quarter_of
+from facilities.web.i18n import LANGUAGE_NAMES
+from facilities.workflow import allowed_targets
+
+PRIORITY_LABELS = {
+    Priority.low: _l("Low"),
+    Priority.normal: _l("Normal"),
+    Priority.high: _l("High"),
+    Priority.urgent: _l("Urgent"),
+}
+VISIBILITY_LABELS = {Visibility.public: _l("Public"), Visibility.private: _l("Private")}
+UPDATE_KIND_LABELS = {
+    UpdateKind.public_update: _l("Update"),
+    UpdateKind.internal_note: _l("Internal note"),
+    UpdateKind.comment: _l("Comment"),
+    UpdateKind.status_change: _l("Status changed"),
+    UpdateKind.system: _l("System"),
+}
+
+
+def name_in_locale(names: dict[str, str] | None) -> str:
+    return localized(names or {}, str(get_locale() or "fi"))
+
+
+def target_label(start: date | None, end: date | None) -> str:
+    """'Q2/2027' for a quarter, else 'd.m.yyyy – d.m.yyyy', else ''."""
+    quarter = quarter_of(start, end)
+    if quarter:
+        year, number = quarter.split("-Q")
+        return str(_l("Q%(quarter)s/%(year)s", quarter=number, year=year))
+    if start and end:
+        return f"{format_date(start, 'short')} – {format_date(end, 'short')}"
+    return ""
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments changed (for pagination and filters)."""
+    args = request.args.to_dict()
+    args.update({key: value for key, value in changes.items() if value is not None})
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def iso_local(value: datetime | None) -> str:
+    """A stored time as the value of an <input type=datetime-local> in the park's zone."""
+    from facilities.web.i18n import utc_to_local
+
+    return utc_to_local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        markdown=render_markdown,
+        localized=name_in_locale,
+        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
+        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        iso_local=iso_local,
+    )
+    app.jinja_env.globals.update(
+        target_label=target_label,
+        url_with=url_with,
+        language_names=LANGUAGE_NAMES,
+        current_locale=lambda: str(get_locale() or "fi"),
+        priority_labels=PRIORITY_LABELS,
+        visibility_labels=VISIBILITY_LABELS,
+        update_kind_labels=UPDATE_KIND_LABELS,
+        allowed_targets=allowed_targets,
+        quarter_key=lambda item: quarter_of(item.target_start, item.target_end),
+    )
+    app.context_processor(lambda: {"park_name": app.extensions["facilities.settings"].park_name})
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
