@@ -9,7 +9,7 @@ from flask import Response, make_response, render_template
 from facilities.extensions import htmx
 
 
-def render(page: str, fragment: str, *, status: int = 200, **context: Any) -> Response:
+def render(page: str, fragment: str, /, *, status: int = 200, **context: Any) -> Response:
     """Render `page`, or only `fragment` (which `page` includes) for an htmx request."""
     if htmx and not htmx.boosted:
         return render_fragment(fragment, status=status, **context)
@@ -18,7 +18,7 @@ def render(page: str, fragment: str, *, status: int = 200, **context: Any) -> Re
     return response
 
 
-def render_fragment(fragment: str, *, status: int = 200, **context: Any) -> Response:
+def render_fragment(fragment: str, /, *, status: int = 200, **context: Any) -> Response:
     """A fragment plus the flash messages, swapped out of band into the page's message area."""
     body = render_template(fragment, **context) + render_template("_flashes.html", oob=True)
     response = make_response(body, status)

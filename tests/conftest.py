@@ -1,0 +1,150 @@
+"""Fixtures: a fresh, migrated database per test (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from facilities import create_app
+from facilities.db import get_engine, make_engine
+from facilities.migrate import upgrade
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Outside CI a missing browser or database skips; under CI=true it fails the run."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this test must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _postgres_url(raw: str):
+    return make_url(raw).set(drivername="postgresql+psycopg")
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> Iterator[dict]:
+    """A migrated database to copy for each test, made once per run and removed after it."""
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        path = tmp_path_factory.mktemp("database") / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        yield {"backend": "sqlite", "path": path}
+        return
+
+    server_url = _postgres_url(raw)
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        admin.dispose()
+        skip_or_fail(f"PostgreSQL at {server_url.render_as_string()} is not reachable: {error}")
+    run_id = uuid.uuid4().hex[:8]
+    template = f"facilities_test_{run_id}_template"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{template}"'))
+    engine = make_engine(server_url.set(database=template).render_as_string(hide_password=False))
+    upgrade(engine)
+    engine.dispose()
+    yield {"backend": "postgresql", "admin": admin, "server_url": server_url, "template": template,
+           "run_id": run_id}
+    with admin.connect() as connection:
+        leftovers = connection.execute(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+            {"pattern": f"facilities_test_{run_id}_%"},
+        ).scalars().all()
+        for name in leftovers:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path) -> Iterator[str]:
+    """A fresh copy of the migrated template for one test."""
+    if database_template["backend"] == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(database_template["path"], path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"facilities_test_{database_template['run_id']}_{uuid.uuid4().hex[:8]}"
+    admin = database_template["admin"]
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template["template"]}"'))
+    yield database_template["server_url"].set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def make_test_app(database_url: str, **overrides):
+    return create_app(
+        {"env": "testing", "secret_key": TEST_SECRET, "database_url": database_url, **overrides}
+    )
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_test_app(database_url)
+    yield app
+    get_engine(app).dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """A session for arranging and checking data, inside an app context."""
+    from sqlmodel import Session
+
+    with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
+        yield session
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """The CSRF token a real browser would find in a page's form."""
+    page = client.get(path)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, email: str, password: str = "correct-horse-battery") -> None:
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/login")},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@contextmanager
+def count_queries(engine) -> Iterator[list[str]]:
+    """Collect the SQL statements run on `engine` inside the block."""
+    statements: list[str] = []
+
+    def remember(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)

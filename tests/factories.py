@@ -1,0 +1,139 @@
+"""Test data: each function makes one thing with sensible defaults, overridable by keyword."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from facilities.models import (
+    Building,
+    Category,
+    CategoryKind,
+    Priority,
+    Role,
+    ServiceRequest,
+    ServiceRequestCreate,
+    ServiceRequestTriage,
+    Site,
+    Status,
+    Tenant,
+    User,
+    Visibility,
+)
+from facilities.services.demo import business_id
+from facilities.services.intake import submit_request
+from facilities.services.triage import triage_request
+from facilities.services.users import create_user
+
+PASSWORD = "correct-horse-battery"
+_sequence = itertools.count(1)
+
+
+def site(session: Session, **fields) -> Site:
+    existing = session.exec(select(Site)).first()
+    if existing is not None and not fields:
+        return existing
+    item = Site(**{"code": f"PARK{next(_sequence)}", "name": "Test park", **fields})
+    session.add(item)
+    session.flush()
+    return item
+
+
+def building(session: Session, **fields) -> Building:
+    number = next(_sequence)
+    item = Building(
+        **{"site_id": site(session).id, "code": f"B{number}", "name": f"Building {number}", **fields}
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def category(session: Session, **fields) -> Category:
+    number = next(_sequence)
+    item = Category(
+        **{
+            "site_id": site(session).id,
+            "slug": f"category-{number}",
+            "names": {"fi": f"Kategoria {number}", "en": f"Category {number}"},
+            "kind": CategoryKind.idea,
+            "default_visibility": Visibility.public,
+            **fields,
+        }
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def tenant(session: Session, **fields) -> Tenant:
+    number = next(_sequence)
+    base = f"{2000000 + number * 7:07d}"
+    try:
+        identifier = business_id(base)
+    except ValueError:
+        identifier = business_id(f"{int(base) + 1:07d}")
+    item = Tenant(
+        **{"site_id": site(session).id, "name": f"Company {number} Oy", "business_id": identifier,
+           **fields}
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def user(session: Session, *, role: Role = Role.member, tenant_id: int | None = None, **fields) -> User:
+    number = next(_sequence)
+    if role in (Role.member, Role.tenant_admin) and tenant_id is None:
+        tenant_id = tenant(session).id
+    return create_user(
+        session,
+        **{
+            "email": f"user{number}@example.com",
+            "name": f"User {number}",
+            "password": PASSWORD,
+            "role": role,
+            "tenant_id": tenant_id,
+            **fields,
+        },
+    )
+
+
+def staff(session: Session, **fields) -> User:
+    return user(session, role=Role.staff, **fields)
+
+
+def status(session: Session, slug: str) -> Status:
+    return session.exec(select(Status).where(Status.slug == slug)).one()
+
+
+def service_request(
+    session: Session,
+    *,
+    submitter: User | None = None,
+    category_: Category | None = None,
+    now: datetime | None = None,
+    **fields,
+) -> ServiceRequest:
+    submitter = submitter or user(session)
+    category_ = category_ or category(session)
+    data = ServiceRequestCreate(
+        **{"title": "EV charging points outside Sensori", "description": "Please.",
+           "category_id": category_.id, **fields}
+    )
+    return submit_request(session, submitter=submitter, data=data, now=now)
+
+
+def triage(session: Session, item: ServiceRequest, *, actor: User, to: str | None = None, **fields):
+    data = ServiceRequestTriage(
+        **{
+            "version": item.version,
+            "status_id": status(session, to).id if to else item.status_id,
+            "priority": item.priority or Priority.normal,
+            "visibility": item.visibility,
+            **fields,
+        }
+    )
+    return triage_request(session, service_request=item, actor=actor, data=data)

@@ -1,0 +1,128 @@
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from facilities.models import AuditEvent, Priority, Update, UpdateKind, Visibility, utcnow
+from facilities.services import ValidationFailed, VersionConflict
+from facilities.services import requests as request_service
+from facilities.services.triage import QueueFilter, queue
+from tests import factories
+
+
+def test_planning_with_a_public_update_is_public_and_audited(db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+
+    changed = factories.triage(
+        db, item, actor=staff, to="planned", public_update="Approved for next spring.",
+        target_quarter="2027-Q2", priority=Priority.high,
+    )
+
+    assert changed and item.version == 2
+    assert item.status.slug == "planned"
+    assert (item.target_start.isoformat(), item.target_end.isoformat()) == ("2027-04-01", "2027-06-30")
+    public_timeline = request_service.timeline(db, item, viewer=None)
+    assert [(u.kind, u.body) for u in public_timeline] == [
+        (UpdateKind.status_change, "Approved for next spring.")
+    ]
+    audit = db.exec(select(AuditEvent).where(AuditEvent.action == "request.triaged")).one()
+    assert audit.before["priority"] == "normal" and audit.after["priority"] == "high"
+
+
+def test_internal_notes_are_only_for_staff(db):
+    staff = factories.staff(db)
+    member = factories.user(db)
+    item = factories.service_request(db, submitter=member)
+    factories.triage(db, item, actor=staff, internal_note="Check the fuse box first.")
+
+    assert request_service.timeline(db, item, viewer=member) == []
+    assert [u.kind for u in request_service.timeline(db, item, viewer=staff)] == [
+        UpdateKind.internal_note
+    ]
+
+
+def test_stale_version_is_a_conflict(db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    factories.triage(db, item, actor=staff, to="review")
+    with pytest.raises(VersionConflict):
+        factories.triage(db, item, actor=staff, to="planned", version=1)
+
+
+def test_declining_without_a_reason_names_the_field(db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    with pytest.raises(ValidationFailed) as failure:
+        factories.triage(db, item, actor=staff, to="not-planned")
+    assert set(failure.value.errors) == {"public_update"}
+
+
+def test_duplicate_points_at_its_target(db):
+    staff = factories.staff(db)
+    original = factories.service_request(db)
+    copy = factories.service_request(db, title="Chargers for employee cars")
+
+    with pytest.raises(ValidationFailed) as failure:
+        factories.triage(db, copy, actor=staff, to="duplicate", duplicate_of_reference="DP-1999-0001")
+    assert set(failure.value.errors) == {"duplicate_of_reference"}
+
+    factories.triage(db, copy, actor=staff, to="duplicate", duplicate_of_reference=original.reference)
+    assert copy.duplicate_of_id == original.id and copy.status.slug == "duplicate"
+
+
+def test_scheduled_update_waits_for_its_time(db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    factories.triage(
+        db, item, actor=staff, public_update="Contractor chosen.",
+        publish_at=utcnow() + timedelta(hours=2),
+    )
+    scheduled = db.exec(select(Update).where(Update.request_id == item.id)).one()
+    assert scheduled.published_at is None and scheduled.publish_at is not None
+    assert request_service.timeline(db, item, viewer=None) == []
+
+
+def test_publish_time_without_text_is_refused(db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    with pytest.raises(ValidationFailed) as failure:
+        factories.triage(db, item, actor=staff, publish_at=utcnow() + timedelta(hours=1))
+    assert set(failure.value.errors) == {"public_update"}
+
+
+def test_saving_the_same_values_changes_nothing(db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    assert factories.triage(db, item, actor=staff) is False
+    assert item.version == 1
+
+
+def test_queue_shows_open_requests_most_urgent_first(db):
+    staff = factories.staff(db)
+    calm = factories.service_request(db, title="Calm request here")
+    urgent = factories.service_request(db, title="Urgent request here")
+    finished = factories.service_request(db, title="Finished request here")
+    factories.triage(db, urgent, actor=staff, priority=Priority.urgent)
+    factories.triage(db, finished, actor=staff, to="done")
+
+    open_page = queue(db, filters=QueueFilter(), page=1, per_page=10)
+    assert [item.id for item in open_page.items] == [urgent.id, calm.id]
+    everything = queue(db, filters=QueueFilter(status="all"), page=1, per_page=10)
+    assert everything.total == 3
+    found = queue(db, filters=QueueFilter(status="all", search="finished"), page=1, per_page=10)
+    assert [item.id for item in found.items] == [finished.id]
+
+
+def test_private_requests_are_for_staff_and_the_same_company(db):
+    member = factories.user(db)
+    colleague = factories.user(db, tenant_id=member.tenant_id)
+    outsider = factories.user(db)
+    staff = factories.staff(db)
+    item = factories.service_request(db, submitter=member)
+    item.visibility = Visibility.private
+
+    assert request_service.can_view(colleague, item)
+    assert request_service.can_view(staff, item)
+    assert not request_service.can_view(outsider, item)
+    assert not request_service.can_view(None, item)

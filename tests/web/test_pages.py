@@ -1,0 +1,238 @@
+from sqlmodel import select
+
+from facilities.models import ServiceRequest, UpdateKind
+from tests import factories
+from tests.conftest import csrf_token, sign_in
+
+
+def _planned_public_request(db, title="EV charging points outside Sensori"):
+    staff = factories.staff(db)
+    item = factories.service_request(db, title=title)
+    factories.triage(db, item, actor=staff, to="planned", public_update="Coming in spring.",
+                     target_quarter="2027-Q2")
+    db.commit()
+    return item
+
+
+def test_roadmap_page_and_its_htmx_fragment_come_from_one_template(client, db):
+    _planned_public_request(db)
+
+    page = client.get("/")
+    fragment = client.get("/", headers={"HX-Request": "true"})
+
+    assert page.status_code == fragment.status_code == 200
+    assert "HX-Request" in page.headers["Vary"] and "HX-Request" in fragment.headers["Vary"]
+    page_html, fragment_html = page.get_data(as_text=True), fragment.get_data(as_text=True)
+    assert "<html" in page_html and "<html" not in fragment_html
+    assert 'id="roadmap"' in page_html and 'id="roadmap"' in fragment_html
+    assert "EV charging points outside Sensori" in fragment_html
+    assert "Q2/2027" in fragment_html
+
+
+def test_roadmap_shows_empty_columns_kindly(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Suunnitelmissa ei ole" in html or "Nothing is planned" in html or 'class="empty"' in html
+
+
+def test_roadmap_leaves_out_private_and_unplanned_requests(client, db):
+    _planned_public_request(db, title="Visible planned improvement")
+    factories.service_request(db, title="Brand new idea not on roadmap")
+    db.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert "Visible planned improvement" in html
+    assert "Brand new idea not on roadmap" not in html
+
+
+def test_roadmap_columns_paginate(client, db, app):
+    staff = factories.staff(db)
+    for number in range(app.extensions["facilities.settings"].per_page + 3):
+        item = factories.service_request(db, title=f"Improvement number {number:02d}")
+        factories.triage(db, item, actor=staff, to="planned")
+    db.commit()
+    first = client.get("/").get_data(as_text=True)
+    assert 'href="/?planned_page=2"' in first
+    second = client.get("/?planned_page=2").get_data(as_text=True)
+    assert second.count('class="roadmap-card"') == 3
+
+
+def test_public_request_page_shows_public_updates_only(client, db):
+    item = _planned_public_request(db)
+    staff = factories.staff(db)
+    factories.triage(db, item, actor=staff, internal_note="Budget line 4411.")
+    db.commit()
+    html = client.get(f"/requests/{item.reference}").get_data(as_text=True)
+    assert "Coming in spring." in html
+    assert "Budget line 4411." not in html
+
+
+def test_user_text_is_escaped_and_markdown_sanitised(client, db):
+    item = factories.service_request(
+        db, title="<img src=x onerror=alert(1)> title", description="**bold** <script>x()</script>"
+    )
+    db.commit()
+    html = client.get(f"/requests/{item.reference}").get_data(as_text=True)
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    assert "<strong>bold</strong>" in html and "<script>x()" not in html
+
+
+def test_tenant_sees_the_whole_company_list_with_pagination(client, db, app):
+    member = factories.user(db)
+    colleague = factories.user(db, tenant_id=member.tenant_id)
+    other_company = factories.user(db)
+    per_page = app.extensions["facilities.settings"].per_page
+    for number in range(per_page + 1):
+        factories.service_request(db, submitter=colleague, title=f"Colleague request {number:02d}")
+    factories.service_request(db, submitter=other_company, title="Another company's request")
+    db.commit()
+
+    sign_in(client, member.email)
+    first = client.get("/tenant/requests").get_data(as_text=True)
+    assert first.count('class="request-row"') == per_page
+    assert "Another company&#39;s request" not in first and "Another company's request" not in first
+    second = client.get("/tenant/requests?page=2", headers={"HX-Request": "true"})
+    assert second.get_data(as_text=True).count('class="request-row"') == 1
+    assert "<html" not in second.get_data(as_text=True)
+
+
+def test_tenant_list_empty_state_invites_the_first_request(client, db):
+    member = factories.user(db)
+    db.commit()
+    sign_in(client, member.email)
+    html = client.get("/tenant/requests").get_data(as_text=True)
+    assert 'class="empty-state"' in html and 'href="/tenant/requests/new"' in html
+
+
+def test_submitting_a_request_end_to_end(client, db):
+    member = factories.user(db)
+    category = factories.category(db)
+    building = factories.building(db, name="Sensori")
+    db.commit()
+    sign_in(client, member.email)
+
+    response = client.post(
+        "/tenant/requests/new",
+        data={
+            "title": "EV charging points outside Sensori",
+            "description": "Four chargers, please.",
+            "category_id": str(category.id),
+            "building_id": str(building.id),
+            "csrf_token": csrf_token(client, "/tenant/requests/new"),
+        },
+    )
+    assert response.status_code == 302
+    stored = db.exec(select(ServiceRequest)).one()
+    assert response.headers["Location"] == f"/requests/{stored.reference}"
+    assert stored.building_id == building.id and stored.submitter_id == member.id
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert stored.reference in page and "EV charging points outside Sensori" in page
+
+
+def test_bad_submission_explains_and_keeps_the_input(client, db):
+    member = factories.user(db)
+    factories.category(db)
+    db.commit()
+    sign_in(client, member.email)
+
+    response = client.post(
+        "/tenant/requests/new",
+        data={
+            "title": "EV",
+            "description": "My long description that must not be lost.",
+            "category_id": "",
+            "csrf_token": csrf_token(client, "/tenant/requests/new"),
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="title-error"' in html and 'id="category_id-error"' in html
+    assert "My long description that must not be lost." in html and 'value="EV"' in html
+    assert db.exec(select(ServiceRequest)).first() is None
+
+
+def test_staff_triage_inline_with_htmx_returns_the_card(client, db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    planned = factories.status(db, "planned")
+    db.commit()
+    sign_in(client, staff.email)
+    token = csrf_token(client, "/staff/queue")
+
+    response = client.post(
+        f"/staff/requests/{item.reference}/triage",
+        data={"version": "1", "status_id": str(planned.id), "priority": "normal",
+              "visibility": "public", "public_update": "Planned for spring."},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    assert html.startswith(f'<article id="request-{item.id}"')
+    assert 'hx-swap-oob="true"' in html and "<html" not in html
+    db.expire_all()
+    assert db.get(ServiceRequest, item.id).status_id == planned.id
+
+
+def test_staff_triage_without_javascript_redirects_back(client, db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    review = factories.status(db, "review")
+    db.commit()
+    sign_in(client, staff.email)
+    response = client.post(
+        f"/staff/requests/{item.reference}/triage",
+        data={"version": "1", "status_id": str(review.id), "priority": "high",
+              "visibility": "public", "next": "/staff/queue?status=all",
+              "csrf_token": csrf_token(client, "/staff/queue")},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/queue?status=all"
+    db.expire_all()
+    stored = db.get(ServiceRequest, item.id)
+    assert (stored.status_id, stored.priority.value) == (review.id, "high")
+
+
+def test_staff_triage_errors_keep_the_text(client, db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    declined = factories.status(db, "not-planned")
+    db.commit()
+    sign_in(client, staff.email)
+    response = client.post(
+        f"/staff/requests/{item.reference}/triage",
+        data={"version": "1", "status_id": str(declined.id), "priority": "normal",
+              "visibility": "public", "internal_note": "Talked with the owner.",
+              "csrf_token": csrf_token(client, "/staff/queue")},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="r{item.id}-public_update-error"' in html
+    assert "Talked with the owner." in html
+    db.expire_all()
+    assert db.get(ServiceRequest, item.id).version == 1
+
+
+def test_staff_triage_conflict_shows_the_new_state_and_keeps_text(client, db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    factories.triage(db, item, actor=staff, to="review")  # someone else saved: version 2
+    db.commit()
+    sign_in(client, staff.email)
+    response = client.post(
+        f"/staff/requests/{item.reference}/triage",
+        data={"version": "1", "status_id": str(item.status_id), "priority": "normal",
+              "visibility": "public", "public_update": "My careful words.",
+              "csrf_token": csrf_token(client, "/staff/queue")},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'role="alert"' in html and "My careful words." in html
+    assert 'name="version" value="2"' in html
+
+
+def test_staff_request_page_shows_internal_notes_and_scheduled_posts(client, db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    factories.triage(db, item, actor=staff, internal_note="Ask the electrician.")
+    db.commit()
+    sign_in(client, staff.email)
+    html = client.get(f"/staff/requests/{item.reference}").get_data(as_text=True)
+    assert "Ask the electrician." in html
+    assert UpdateKind.internal_note.value in html
