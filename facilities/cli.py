@@ -194,5 +194,66 @@ def demo_command(host: str, port: int) -> None:
         scheduler.shutdown(wait=False)
 
 
+@cli.group("translations")
+def translations_group() -> None:
+    """Message catalogs (fi, en, sv) for developers."""
+
+
+@translations_group.command("update", with_appcontext=False)
+def translations_update() -> None:
+    """Extract messages, merge them into the catalogs, fill English, compile."""
+    from babel.messages.frontend import CommandLineInterface
+    from babel.messages.pofile import read_po, write_po
+
+    folder = PROJECT_ROOT / "facilities" / "translations"
+    template = folder / "messages.pot"
+    babel = CommandLineInterface()
+    babel.run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(folder / "babel.cfg"),
+            "-k",
+            "_l",
+            "-o",
+            str(template),
+            "--no-location",
+            "--sort-output",
+            "--project",
+            "facilities",
+            str(PROJECT_ROOT),
+        ]
+    )
+    babel.run(
+        [
+            "pybabel",
+            "-q",
+            "update",
+            "-i",
+            str(template),
+            "-d",
+            str(folder),
+            "--no-fuzzy-matching",
+            "--ignore-obsolete",
+        ]
+    )
+    english = folder / "en" / "LC_MESSAGES" / "messages.po"
+    with english.open("rb") as file:
+        catalog = read_po(file, locale="en")
+    for message in catalog:
+        if message.id and not message.string:
+            message.string = message.id  # the source strings are English
+    with english.open("wb") as file:
+        write_po(file, catalog, omit_header=False, sort_output=True, no_location=True)
+    babel.run(["pybabel", "-q", "compile", "-d", str(folder)])
+    for locale in ("fi", "sv"):
+        with (folder / locale / "LC_MESSAGES" / "messages.po").open("rb") as file:
+            missing = [m.id for m in read_po(file) if m.id and not m.string]
+        if missing:
+            click.echo(f"{locale}: {len(missing)} messages to translate")
+
+
 def main() -> None:
     cli(prog_name="facilities")

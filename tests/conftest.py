@@ -60,13 +60,22 @@ def database_template(tmp_path_factory) -> Iterator[dict]:
     engine = make_engine(server_url.set(database=template).render_as_string(hide_password=False))
     upgrade(engine)
     engine.dispose()
-    yield {"backend": "postgresql", "admin": admin, "server_url": server_url, "template": template,
-           "run_id": run_id}
+    yield {
+        "backend": "postgresql",
+        "admin": admin,
+        "server_url": server_url,
+        "template": template,
+        "run_id": run_id,
+    }
     with admin.connect() as connection:
-        leftovers = connection.execute(
-            text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
-            {"pattern": f"facilities_test_{run_id}_%"},
-        ).scalars().all()
+        leftovers = (
+            connection.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+                {"pattern": f"facilities_test_{run_id}_%"},
+            )
+            .scalars()
+            .all()
+        )
         for name in leftovers:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -83,7 +92,9 @@ def database_url(database_template, tmp_path) -> Iterator[str]:
     name = f"facilities_test_{database_template['run_id']}_{uuid.uuid4().hex[:8]}"
     admin = database_template["admin"]
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template["template"]}"'))
+        connection.execute(
+            text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template["template"]}"')
+        )
     yield database_template["server_url"].set(database=name).render_as_string(hide_password=False)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -109,10 +120,14 @@ def client(app):
 
 @pytest.fixture
 def db(app):
-    """A session for arranging and checking data, inside an app context."""
+    """A session for arranging and checking data.
+
+    No app context is held open here: requests made by the test client must each get
+    their own, as they do in production.
+    """
     from sqlmodel import Session
 
-    with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
+    with Session(get_engine(app), expire_on_commit=False) as session:
         yield session
 
 

@@ -44,7 +44,12 @@ def site(session: Session, **fields) -> Site:
 def building(session: Session, **fields) -> Building:
     number = next(_sequence)
     item = Building(
-        **{"site_id": site(session).id, "code": f"B{number}", "name": f"Building {number}", **fields}
+        **{
+            "site_id": site(session).id,
+            "code": f"B{number}",
+            "name": f"Building {number}",
+            **fields,
+        }
     )
     session.add(item)
     session.flush()
@@ -76,15 +81,21 @@ def tenant(session: Session, **fields) -> Tenant:
     except ValueError:
         identifier = business_id(f"{int(base) + 1:07d}")
     item = Tenant(
-        **{"site_id": site(session).id, "name": f"Company {number} Oy", "business_id": identifier,
-           **fields}
+        **{
+            "site_id": site(session).id,
+            "name": f"Company {number} Oy",
+            "business_id": identifier,
+            **fields,
+        }
     )
     session.add(item)
     session.flush()
     return item
 
 
-def user(session: Session, *, role: Role = Role.member, tenant_id: int | None = None, **fields) -> User:
+def user(
+    session: Session, *, role: Role = Role.member, tenant_id: int | None = None, **fields
+) -> User:
     number = next(_sequence)
     if role in (Role.member, Role.tenant_admin) and tenant_id is None:
         tenant_id = tenant(session).id
@@ -120,8 +131,12 @@ def service_request(
     submitter = submitter or user(session)
     category_ = category_ or category(session)
     data = ServiceRequestCreate(
-        **{"title": "EV charging points outside Sensori", "description": "Please.",
-           "category_id": category_.id, **fields}
+        **{
+            "title": "EV charging points outside Sensori",
+            "description": "Please.",
+            "category_id": category_.id,
+            **fields,
+        }
     )
     return submit_request(session, submitter=submitter, data=data, now=now)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import session
+from flask import has_request_context, session
 from flask_login import current_user
 
 from facilities import get_settings
@@ -16,6 +16,8 @@ LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 
 def select_locale() -> str:
     """The language chosen in this browser, else the user's own, else the park's default."""
+    if not has_request_context():  # CLI and jobs
+        return get_settings().default_locale
     chosen = session.get("locale")
     if chosen in SUPPORTED_LOCALES:
         return chosen

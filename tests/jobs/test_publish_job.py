@@ -13,7 +13,10 @@ def _schedule(db, *, minutes: int) -> int:
     staff = factories.staff(db)
     item = factories.service_request(db)
     factories.triage(
-        db, item, actor=staff, public_update="Contractor chosen.",
+        db,
+        item,
+        actor=staff,
+        public_update="Contractor chosen.",
         publish_at=utcnow() + timedelta(minutes=minutes),
     )
     db.commit()
@@ -34,7 +37,9 @@ def test_publishing_twice_over_the_same_due_update_publishes_it_once(app, db):
     update = db.exec(select(Update).where(Update.request_id == request_id)).one()
     assert update.published_at is not None
     assert update.published_at.replace(microsecond=0) == later.replace(microsecond=0)
-    published_events = db.exec(select(AuditEvent).where(AuditEvent.action == "update.published")).all()
+    published_events = db.exec(
+        select(AuditEvent).where(AuditEvent.action == "update.published")
+    ).all()
     assert len(published_events) == 1
     runs = db.exec(select(JobRun).order_by(JobRun.id)).all()
     assert [(run.job_id, run.outcome, run.items) for run in runs] == [

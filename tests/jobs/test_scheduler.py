@@ -1,9 +1,9 @@
 from datetime import timedelta
 
 from facilities.db import get_engine
+from facilities.jobs import JOBS
 from facilities.models import utcnow
 from facilities.scheduler import acquire_lease, build_scheduler, release_lease
-from facilities.jobs import JOBS
 
 
 def test_only_one_scheduler_holds_the_lease_until_it_expires(db):

@@ -58,7 +58,9 @@ def test_unknown_building_is_refused(db):
         submit_request(
             db,
             submitter=member,
-            data=ServiceRequestCreate(title="Bike racks please", category_id=category.id, building_id=999),
+            data=ServiceRequestCreate(
+                title="Bike racks please", category_id=category.id, building_id=999
+            ),
         )
     assert set(failure.value.errors) == {"building_id"}
 

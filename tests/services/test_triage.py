@@ -15,13 +15,21 @@ def test_planning_with_a_public_update_is_public_and_audited(db):
     item = factories.service_request(db)
 
     changed = factories.triage(
-        db, item, actor=staff, to="planned", public_update="Approved for next spring.",
-        target_quarter="2027-Q2", priority=Priority.high,
+        db,
+        item,
+        actor=staff,
+        to="planned",
+        public_update="Approved for next spring.",
+        target_quarter="2027-Q2",
+        priority=Priority.high,
     )
 
     assert changed and item.version == 2
     assert item.status.slug == "planned"
-    assert (item.target_start.isoformat(), item.target_end.isoformat()) == ("2027-04-01", "2027-06-30")
+    assert (item.target_start.isoformat(), item.target_end.isoformat()) == (
+        "2027-04-01",
+        "2027-06-30",
+    )
     public_timeline = request_service.timeline(db, item, viewer=None)
     assert [(u.kind, u.body) for u in public_timeline] == [
         (UpdateKind.status_change, "Approved for next spring.")
@@ -64,10 +72,14 @@ def test_duplicate_points_at_its_target(db):
     copy = factories.service_request(db, title="Chargers for employee cars")
 
     with pytest.raises(ValidationFailed) as failure:
-        factories.triage(db, copy, actor=staff, to="duplicate", duplicate_of_reference="DP-1999-0001")
+        factories.triage(
+            db, copy, actor=staff, to="duplicate", duplicate_of_reference="DP-1999-0001"
+        )
     assert set(failure.value.errors) == {"duplicate_of_reference"}
 
-    factories.triage(db, copy, actor=staff, to="duplicate", duplicate_of_reference=original.reference)
+    factories.triage(
+        db, copy, actor=staff, to="duplicate", duplicate_of_reference=original.reference
+    )
     assert copy.duplicate_of_id == original.id and copy.status.slug == "duplicate"
 
 
@@ -75,7 +87,10 @@ def test_scheduled_update_waits_for_its_time(db):
     staff = factories.staff(db)
     item = factories.service_request(db)
     factories.triage(
-        db, item, actor=staff, public_update="Contractor chosen.",
+        db,
+        item,
+        actor=staff,
+        public_update="Contractor chosen.",
         publish_at=utcnow() + timedelta(hours=2),
     )
     scheduled = db.exec(select(Update).where(Update.request_id == item.id)).one()

@@ -11,7 +11,7 @@ def test_a_view_without_an_access_rule_stops_the_app(app):
     forgotten = Blueprint("forgotten", __name__)
     forgotten.add_url_rule("/forgotten", "page", lambda: "oops")
     app.register_blueprint(forgotten)
-    with pytest.raises(RuntimeError, match="forgotten.page"):
+    with pytest.raises(RuntimeError, match=r"forgotten\.page"):
         check_declared(app)
 
 
@@ -67,7 +67,9 @@ def test_private_request_is_hidden_from_outsiders(client, db):
     assert client.get(f"/requests/{item.reference}").status_code == 404
     sign_in(client, outsider.email)
     assert client.get(f"/requests/{item.reference}").status_code == 404
-    client.post("/logout", data={"csrf_token": __import__("tests.conftest").conftest.csrf_token(client)})
+    client.post(
+        "/logout", data={"csrf_token": __import__("tests.conftest").conftest.csrf_token(client)}
+    )
     sign_in(client, member.email)
     assert client.get(f"/requests/{item.reference}").status_code == 200
 
@@ -79,7 +81,11 @@ def test_wrong_password_keeps_the_email_and_says_why(client, db):
 
     response = client.post(
         "/login",
-        data={"email": member.email, "password": "wrong", "csrf_token": csrf_token(client, "/login")},
+        data={
+            "email": member.email,
+            "password": "wrong",
+            "csrf_token": csrf_token(client, "/login"),
+        },
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 401
@@ -93,8 +99,12 @@ def test_login_refuses_a_foreign_next_url(client, db):
 
     response = client.post(
         "/login",
-        data={"email": member.email, "password": factories.PASSWORD, "next": "https://evil.example/",
-              "csrf_token": csrf_token(client, "/login")},
+        data={
+            "email": member.email,
+            "password": factories.PASSWORD,
+            "next": "https://evil.example/",
+            "csrf_token": csrf_token(client, "/login"),
+        },
     )
     assert response.headers["Location"] == "/tenant/requests"
 

@@ -8,8 +8,14 @@ from tests.conftest import csrf_token, sign_in
 def _planned_public_request(db, title="EV charging points outside Sensori"):
     staff = factories.staff(db)
     item = factories.service_request(db, title=title)
-    factories.triage(db, item, actor=staff, to="planned", public_update="Coming in spring.",
-                     target_quarter="2027-Q2")
+    factories.triage(
+        db,
+        item,
+        actor=staff,
+        to="planned",
+        public_update="Coming in spring.",
+        target_quarter="2027-Q2",
+    )
     db.commit()
     return item
 
@@ -31,7 +37,9 @@ def test_roadmap_page_and_its_htmx_fragment_come_from_one_template(client, db):
 
 def test_roadmap_shows_empty_columns_kindly(client):
     html = client.get("/").get_data(as_text=True)
-    assert "Suunnitelmissa ei ole" in html or "Nothing is planned" in html or 'class="empty"' in html
+    assert (
+        "Suunnitelmissa ei ole" in html or "Nothing is planned" in html or 'class="empty"' in html
+    )
 
 
 def test_roadmap_leaves_out_private_and_unplanned_requests(client, db):
@@ -159,8 +167,13 @@ def test_staff_triage_inline_with_htmx_returns_the_card(client, db):
 
     response = client.post(
         f"/staff/requests/{item.reference}/triage",
-        data={"version": "1", "status_id": str(planned.id), "priority": "normal",
-              "visibility": "public", "public_update": "Planned for spring."},
+        data={
+            "version": "1",
+            "status_id": str(planned.id),
+            "priority": "normal",
+            "visibility": "public",
+            "public_update": "Planned for spring.",
+        },
         headers={"HX-Request": "true", "X-CSRFToken": token},
     )
     html = response.get_data(as_text=True)
@@ -179,9 +192,14 @@ def test_staff_triage_without_javascript_redirects_back(client, db):
     sign_in(client, staff.email)
     response = client.post(
         f"/staff/requests/{item.reference}/triage",
-        data={"version": "1", "status_id": str(review.id), "priority": "high",
-              "visibility": "public", "next": "/staff/queue?status=all",
-              "csrf_token": csrf_token(client, "/staff/queue")},
+        data={
+            "version": "1",
+            "status_id": str(review.id),
+            "priority": "high",
+            "visibility": "public",
+            "next": "/staff/queue?status=all",
+            "csrf_token": csrf_token(client, "/staff/queue"),
+        },
     )
     assert response.status_code == 302 and response.headers["Location"] == "/staff/queue?status=all"
     db.expire_all()
@@ -197,9 +215,14 @@ def test_staff_triage_errors_keep_the_text(client, db):
     sign_in(client, staff.email)
     response = client.post(
         f"/staff/requests/{item.reference}/triage",
-        data={"version": "1", "status_id": str(declined.id), "priority": "normal",
-              "visibility": "public", "internal_note": "Talked with the owner.",
-              "csrf_token": csrf_token(client, "/staff/queue")},
+        data={
+            "version": "1",
+            "status_id": str(declined.id),
+            "priority": "normal",
+            "visibility": "public",
+            "internal_note": "Talked with the owner.",
+            "csrf_token": csrf_token(client, "/staff/queue"),
+        },
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -217,9 +240,14 @@ def test_staff_triage_conflict_shows_the_new_state_and_keeps_text(client, db):
     sign_in(client, staff.email)
     response = client.post(
         f"/staff/requests/{item.reference}/triage",
-        data={"version": "1", "status_id": str(item.status_id), "priority": "normal",
-              "visibility": "public", "public_update": "My careful words.",
-              "csrf_token": csrf_token(client, "/staff/queue")},
+        data={
+            "version": "1",
+            "status_id": str(item.status_id),
+            "priority": "normal",
+            "visibility": "public",
+            "public_update": "My careful words.",
+            "csrf_token": csrf_token(client, "/staff/queue"),
+        },
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422

@@ -1,0 +1,152 @@
+"""The foundation journey in real Chromium: submit → triage → roadmap → scheduled update."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from facilities.db import get_engine
+from facilities.jobs import JOBS_BY_ID, run_job
+from facilities.models import Visibility, utcnow
+from facilities.web.i18n import utc_to_local
+from tests import factories
+
+pytestmark = pytest.mark.browser
+axe = Axe()
+
+
+def assert_accessible(page) -> None:
+    results = axe.run(page)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def sign_in(page, base: str, email: str, *, check_accessibility: bool = True) -> None:
+    page.goto(f"{base}/login")
+    if check_accessibility:  # axe runs as JavaScript in the page
+        assert_accessible(page)
+    page.get_by_label("Sähköpostiosoite").fill(email)
+    page.get_by_label("Salasana").fill(factories.PASSWORD)
+    page.get_by_label("Salasana").press("Enter")  # by keyboard, as people do
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def park(db):
+    """What the journey needs: a building, a category, a tenant member and a staff member."""
+    sensori = factories.building(db, name="Sensori", code="SENSORI")
+    ev = factories.category(
+        db,
+        slug="ev-charging",
+        default_visibility=Visibility.public,
+        names={"fi": "Sähköautojen lataus", "en": "EV charging", "sv": "Laddning"},
+    )
+    member = factories.user(db, name="Aino Virtanen")
+    staff = factories.staff(db, name="Mikko Rautio")
+    db.commit()
+    return {"building": sensori, "category": ev, "member": member, "staff": staff}
+
+
+def test_request_goes_from_tenant_to_roadmap_and_gets_a_scheduled_update(
+    app, live_server, new_page, park
+):
+    # A tenant member sends a request.
+    tenant = new_page()
+    sign_in(tenant, live_server, park["member"].email)
+    expect(tenant).to_have_url(re.compile(r"/tenant/requests$"))
+    assert_accessible(tenant)
+    tenant.get_by_role("link", name="Uusi pyyntö").first.click()
+    assert_accessible(tenant)
+    tenant.get_by_label("Otsikko").fill("Sähköautojen latauspisteet Sensorin eteen")
+    tenant.get_by_label("Luokka").select_option(label="Sähköautojen lataus")
+    tenant.get_by_label("Rakennus").select_option(label="Sensori")
+    tenant.get_by_label("Kuvaus").fill("Neljä **latauspistettä** pääoven eteen.")
+    tenant.get_by_role("button", name="Lähetä pyyntö").click()
+    expect(tenant.locator("h1")).to_have_text("Sähköautojen latauspisteet Sensorin eteen")
+    reference = re.search(r"/requests/(DP-\d{4}-\d{4})$", tenant.url).group(1)
+    expect(tenant.locator(".flash--success")).to_contain_text(reference)
+    assert_accessible(tenant)
+
+    # Staff find it in the queue and plan it inline, with htmx: no page load.
+    staff = new_page()
+    sign_in(staff, live_server, park["staff"].email)
+    expect(staff).to_have_url(re.compile(r"/staff/queue$"))
+    assert_accessible(staff)
+    staff.evaluate("window.sameDocument = true")
+    card = staff.locator("article.queue-card", has_text=reference)
+    card.locator("summary").click()
+    card.get_by_label("Tila", exact=True).select_option(label="Suunniteltu")
+    card.get_by_label("Julkinen päivitys", exact=True).fill(
+        "Latauspisteet on hyväksytty ensi vuoden suunnitelmaan."
+    )
+    card.get_by_role("button", name="Tallenna").click()
+    card = staff.locator("article.queue-card", has_text=reference)
+    expect(card.locator(".badge--planned")).to_have_text("Suunniteltu")
+    expect(staff.locator("#flashes .flash--success")).to_contain_text(reference)
+    assert staff.evaluate("window.sameDocument") is True
+    assert_accessible(staff)
+
+    # Staff schedule a public update for ten minutes from now on the request's own page.
+    staff.goto(f"{live_server}/staff/requests/{reference}")
+    publish_at = utc_to_local_for(app, utcnow() + timedelta(minutes=10))
+    staff.get_by_label("Julkinen päivitys", exact=True).fill("Urakoitsija on valittu.")
+    staff.get_by_label("Julkaise päivitys myöhemmin (valinnainen)").fill(publish_at)
+    staff.get_by_role("button", name="Tallenna").click()
+    expect(staff.locator(".timeline__item--scheduled")).to_contain_text("Urakoitsija on valittu.")
+    assert_accessible(staff)
+
+    # The public sees it on the roadmap under Planned, without the scheduled post yet.
+    visitor = new_page()
+    visitor.goto(live_server)
+    planned = visitor.locator(".roadmap__column--planned")
+    expect(planned).to_contain_text("Sähköautojen latauspisteet Sensorin eteen")
+    assert_accessible(visitor)
+    planned.get_by_role("link", name="Sähköautojen latauspisteet Sensorin eteen").click()
+    expect(visitor.locator(".timeline")).to_contain_text("hyväksytty")
+    expect(visitor.locator(".timeline")).not_to_contain_text("Urakoitsija")
+    assert_accessible(visitor)
+
+    # The scheduler's job runs once the time has come; the update appears.
+    run = run_job(
+        get_engine(app),
+        JOBS_BY_ID["publish-scheduled-updates"],
+        holder="browser-test",
+        now=utcnow() + timedelta(minutes=11),
+    )
+    assert run.items == 1
+    visitor.reload()
+    expect(visitor.locator(".timeline")).to_contain_text("Urakoitsija on valittu.")
+
+
+def utc_to_local_for(app, moment) -> str:
+    with app.app_context():
+        return utc_to_local(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_staff_triage_works_without_javascript(live_server, new_page, park, db):
+    item = factories.service_request(db, submitter=park["member"], category_=park["category"])
+    db.commit()
+    staff = new_page(java_script_enabled=False)
+    sign_in(staff, live_server, park["staff"].email, check_accessibility=False)
+    card = staff.locator("article.queue-card", has_text=item.reference)
+    card.locator("summary").click()
+    card.get_by_label("Tila", exact=True).select_option(label="Käsittelyssä")
+    card.get_by_label("Prioriteetti").select_option(label="Kiireellinen")
+    card.get_by_role("button", name="Tallenna").click()
+    expect(staff).to_have_url(re.compile(r"/staff/queue$"))
+    card = staff.locator("article.queue-card", has_text=item.reference)
+    expect(card.locator(".badge--review")).to_have_text("Käsittelyssä")
+    expect(card.locator(".badge--priority-urgent")).to_be_visible()
+    expect(staff.locator(".flash--success")).to_contain_text(item.reference)
+
+
+def test_language_switch_and_error_page_are_accessible(live_server, new_page):
+    page = new_page()
+    page.goto(f"{live_server}/no-such-page")
+    assert_accessible(page)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Page not found")

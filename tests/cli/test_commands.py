@@ -1,0 +1,97 @@
+from click.testing import CliRunner
+from sqlalchemy import inspect
+from sqlmodel import Session, select
+
+from facilities.cli import cli
+from facilities.db import make_engine
+from facilities.models import Role, ServiceRequest, Status, User
+from facilities.services.demo import load_demo_data
+from facilities.workflow import StatusKind
+from tests import factories
+from tests.conftest import TEST_SECRET
+
+
+def _env(url: str) -> dict[str, str]:
+    return {"DATABASE_URL": url, "FACILITIES_SECRET_KEY": TEST_SECRET, "FACILITIES_ENV": "testing"}
+
+
+def test_db_upgrade_creates_the_schema_and_default_statuses(tmp_path):
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env=_env(url))
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    assert {"service_request", "update", "audit_event", "job_run"} <= set(
+        inspect(engine).get_table_names()
+    )
+    with Session(engine) as session:
+        kinds = {status.kind for status in session.exec(select(Status)).all()}
+    engine.dispose()
+    assert kinds == set(StatusKind)
+
+
+def test_app_refuses_to_start_in_production_without_a_secret(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["db", "upgrade"],
+        env={
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            "FACILITIES_SECRET_KEY": "",
+            "FACILITIES_ENV": "production",
+        },
+    )
+    assert result.exit_code != 0
+    assert "FACILITIES_SECRET_KEY" in str(result.exception) + result.output
+
+
+def test_create_user_for_a_tenant(database_url, db):
+    tenant = factories.tenant(db)
+    db.commit()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "create-user",
+            "--email",
+            "Aino@Example.com",
+            "--name",
+            "Aino",
+            "--role",
+            "member",
+            "--tenant",
+            tenant.business_id,
+            "--password",
+            "long-enough-password",
+        ],
+        env=_env(database_url),
+    )
+    assert result.exit_code == 0, result.output
+    created = db.exec(select(User).where(User.email == "aino@example.com")).one()
+    assert created.role == Role.member and created.tenant_id == tenant.id
+
+
+def test_create_user_explains_bad_input(database_url):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "create-user",
+            "--email",
+            "not-an-address",
+            "--name",
+            "X",
+            "--role",
+            "staff",
+            "--password",
+            "short",
+        ],
+        env=_env(database_url),
+    )
+    assert result.exit_code != 0 and "email" in result.output and "password" in result.output
+
+
+def test_demo_data_loads_once_with_requests_in_every_status(db):
+    assert load_demo_data(db) is True
+    db.commit()
+    assert load_demo_data(db) is False
+    requests = db.exec(select(ServiceRequest)).all()
+    assert {item.status.kind for item in requests} == set(StatusKind)
+    first = db.exec(select(ServiceRequest).where(ServiceRequest.ref_number == 1)).one()
+    assert "Sensori" in first.title
