@@ -46,6 +46,17 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"Database at {revision}.")
 
 
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    from facilities.migrate import alembic_config
+
+    command.revision(alembic_config(get_engine()), message=message, autogenerate=True)
+
+
 @db_group.command("downgrade")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
