@@ -117,7 +117,7 @@ def run_job_command(job_id: str) -> None:
     job = JOBS_BY_ID.get(job_id)
     if job is None:
         raise click.ClickException(f"Unknown job {job_id}; jobs: {', '.join(JOBS_BY_ID)}")
-    run = run_job(get_engine(), job, holder=holder_name())
+    run = run_job(current_app._get_current_object(), job, holder=holder_name())
     click.echo(f"{job.id}: {run.outcome}, {run.items} items")
     if run.outcome != "ok":
         sys.exit(1)

@@ -42,12 +42,12 @@ class Settings(BaseSettings):
     park_name: str = "Digipolis"
     timezone: str = "Europe/Helsinki"
     default_locale: str = "fi"
-    smtp_host: str = "127.0.0.1"
+    smtp_host: str = ""  # empty: e-mails are written to the log instead of sent
     smtp_port: int = 25
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_use_tls: bool = False
-    mail_from: str = "facilities@localhost"
+    mail_from: str = "Digipolis <noreply@localhost>"
     ratelimit_storage_uri: str = "memory://"
     scheduler_interval_seconds: int = Field(default=30, ge=1)
     per_page: int = Field(default=20, ge=1, le=200)

@@ -318,6 +318,31 @@ class Update(SQLModel, table=True):
 # --- bookkeeping -----------------------------------------------------------------------
 
 
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # gave up after the last attempt
+
+
+class Outbox(SQLModel, table=True):
+    """Every e-mail (and later webhook post) the app sends, sent by a job with retries."""
+
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    channel: str = Field(default="email", max_length=20)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_type=sa.Text)
+    status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=enum_type(OutboxStatus))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
 class AuditEvent(SQLModel, table=True):
     """Who changed what, when, before and after. Rows are only ever added."""
 

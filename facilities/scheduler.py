@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -67,12 +67,12 @@ def release_lease(session: Session, *, holder: str) -> None:
     )
 
 
-def run_if_leader(engine: Engine, job: Job, holder: str, ttl_seconds: int) -> None:
-    with session_scope(engine) as session:
+def run_if_leader(app: Flask, job: Job, holder: str, ttl_seconds: int) -> None:
+    with session_scope(get_engine(app)) as session:
         leader = acquire_lease(session, holder=holder, ttl=timedelta(seconds=ttl_seconds))
         session.commit()
     if leader:
-        run = run_job(engine, job, holder=holder)
+        run = run_job(app, job, holder=holder)
         log.info("job %s: %s, %s items", job.id, run.outcome, run.items)
     else:
         log.debug("job %s: standing by, another scheduler holds the lease", job.id)
@@ -83,7 +83,6 @@ def build_scheduler(app: Flask, *, holder: str, background: bool = False) -> Bas
     settings = get_settings(app)
     scheduler_class = BackgroundScheduler if background else BlockingScheduler
     scheduler = scheduler_class(timezone=settings.timezone)
-    engine = get_engine(app)
     for job in JOBS:
         interval = job.interval_seconds or settings.scheduler_interval_seconds
         scheduler.add_job(
@@ -91,7 +90,7 @@ def build_scheduler(app: Flask, *, holder: str, background: bool = False) -> Bas
             trigger="interval",
             seconds=interval,
             id=job.id,
-            args=(engine, job, holder, max(3 * interval, 30)),
+            args=(app, job, holder, max(3 * interval, 30)),
             replace_existing=True,
             coalesce=True,
             max_instances=1,

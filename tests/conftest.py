@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -106,9 +108,21 @@ def make_test_app(database_url: str, **overrides):
     )
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in fresh context variables, as a server does.
+
+    Tests hold an app context for their own service calls (see `db`); without this,
+    Flask would reuse it for the client's requests and share `g` between them.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url):
     app = make_test_app(database_url)
+    app.test_client_class = IsolatedClient
     yield app
     get_engine(app).dispose()
 
@@ -120,14 +134,10 @@ def client(app):
 
 @pytest.fixture
 def db(app):
-    """A session for arranging and checking data.
-
-    No app context is held open here: requests made by the test client must each get
-    their own, as they do in production.
-    """
+    """A session for arranging and checking data, in an app context as services expect."""
     from sqlmodel import Session
 
-    with Session(get_engine(app), expire_on_commit=False) as session:
+    with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
         yield session
 
 

@@ -456,6 +456,7 @@ def _load_requests(session, *, users, categories, buildings, now) -> None:
                 building_id=buildings[item.building].id if item.building else None,
             ),
             now=moment,
+            notify=False,
         )
         created[item.key] = service_request
         for step_number, step in enumerate(item.steps, start=1):
@@ -479,6 +480,7 @@ def _load_requests(session, *, users, categories, buildings, now) -> None:
                     else "",
                 ),
                 now=moment_of_step,
+                notify=False,
             )
     # Scheduled posts: one the scheduler publishes a couple of minutes after the demo
     # starts, one in two weeks.

@@ -19,6 +19,7 @@ from facilities.models import (
     utcnow,
 )
 from facilities.services import ValidationFailed, audit
+from facilities.services import notify as notifications
 from facilities.services.park import initial_status
 
 
@@ -42,9 +43,17 @@ def next_reference(session: Session, *, site: Site, year: int) -> tuple[int, str
 
 
 def submit_request(
-    session: Session, *, submitter: User, data: ServiceRequestCreate, now: datetime | None = None
+    session: Session,
+    *,
+    submitter: User,
+    data: ServiceRequestCreate,
+    now: datetime | None = None,
+    notify: bool = True,
 ) -> ServiceRequest:
-    """A tenant member's new request, in the initial status, visible as its category says."""
+    """A tenant member's new request, in the initial status, visible as its category says.
+
+    The sender gets a receipt by e-mail unless `notify` is off (importing old data).
+    """
     now = now or utcnow()
     category = session.get(Category, data.category_id)
     building = session.get(Building, data.building_id) if data.building_id else None
@@ -85,4 +94,6 @@ def submit_request(
         entity_id=service_request.id,
         after={"reference": reference, "title": data.title, "category": category.slug},
     )
+    if notify:
+        notifications.request_received(session, service_request=service_request)
     return service_request

@@ -20,6 +20,7 @@ from facilities.models import (
     utcnow,
 )
 from facilities.services import ValidationFailed, VersionConflict, audit
+from facilities.services import notify as notifications
 from facilities.services.pagination import Page, paginate
 from facilities.services.requests import by_reference, with_details
 from facilities.services.targets import quarter_bounds, quarter_of
@@ -93,8 +94,12 @@ def triage_request(
     actor: User,
     data: ServiceRequestTriage,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> bool:
     """Apply one triage form. Returns whether anything changed.
+
+    The sender is e-mailed about each public update or status change published now
+    (scheduled ones when they are published), unless `notify` is off.
 
     Raises VersionConflict when the request was saved since the form was loaded, and
     ValidationFailed with messages per field when the change breaks a rule.
@@ -149,8 +154,9 @@ def triage_request(
 
     before = _snapshot(service_request)
     status_changed = target_status.id != service_request.status_id
+    entries: list[Update] = []  # what this form adds to the timeline
     if status_changed:
-        session.add(
+        entries.append(
             Update(
                 request_id=service_request.id,
                 kind=UpdateKind.status_change,
@@ -165,7 +171,7 @@ def triage_request(
         service_request.status_id = target_status.id
         service_request.status = target_status
     if data.public_update and (scheduled or not status_changed):
-        session.add(
+        entries.append(
             Update(
                 request_id=service_request.id,
                 kind=UpdateKind.public_update,
@@ -177,7 +183,7 @@ def triage_request(
             )
         )
     if data.internal_note:
-        session.add(
+        entries.append(
             Update(
                 request_id=service_request.id,
                 kind=UpdateKind.internal_note,
@@ -214,5 +220,12 @@ def triage_request(
                 **({"internal_note": True} if data.internal_note else {}),
             },
         )
+    session.add_all(entries)
     session.flush()
+    if notify:
+        for entry in entries:
+            if entry.published_at is not None:  # scheduled posts notify when published
+                notifications.update_published(
+                    session, service_request=service_request, entry=entry
+                )
     return changed

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
 from facilities.models import Update
 from facilities.services import audit
+from facilities.services import notify as notifications
 
 
 def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) -> int:
@@ -23,7 +25,7 @@ def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) ->
         .order_by(col(Update.publish_at))
         .limit(limit)
     ).all()
-    published = 0
+    published_ids = []
     for update_id in due_ids:
         claimed = session.exec(
             update(Update)
@@ -31,7 +33,7 @@ def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) ->
             .values(published_at=now)
         ).rowcount
         if claimed:
-            published += 1
+            published_ids.append(update_id)
             audit.record(
                 session,
                 actor=None,
@@ -41,4 +43,12 @@ def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) ->
                 after={"published_at": now.isoformat()},
             )
     session.flush()
-    return published
+    if published_ids:
+        published = session.exec(
+            select(Update)
+            .where(col(Update.id).in_(published_ids))
+            .options(joinedload(Update.request), joinedload(Update.to_status))
+        ).all()
+        for entry in published:
+            notifications.update_published(session, service_request=entry.request, entry=entry)
+    return len(published_ids)

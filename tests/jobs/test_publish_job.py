@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from facilities.db import get_engine
 from facilities.jobs import JOBS_BY_ID, run_job
 from facilities.models import AuditEvent, JobRun, Update, utcnow
 from facilities.services import requests as request_service
@@ -28,8 +27,8 @@ def test_publishing_twice_over_the_same_due_update_publishes_it_once(app, db):
     job = JOBS_BY_ID["publish-scheduled-updates"]
     later = utcnow() + timedelta(minutes=6)
 
-    first = run_job(get_engine(app), job, holder="test-a", now=later)
-    second = run_job(get_engine(app), job, holder="test-b", now=later + timedelta(seconds=30))
+    first = run_job(app, job, holder="test-a", now=later)
+    second = run_job(app, job, holder="test-b", now=later + timedelta(seconds=30))
 
     assert (first.outcome, first.items) == ("ok", 1)
     assert (second.outcome, second.items) == ("ok", 0)
@@ -50,7 +49,7 @@ def test_publishing_twice_over_the_same_due_update_publishes_it_once(app, db):
 
 def test_updates_not_yet_due_stay_hidden(app, db):
     request_id = _schedule(db, minutes=60)
-    run = run_job(get_engine(app), JOBS_BY_ID["publish-scheduled-updates"], holder="t")
+    run = run_job(app, JOBS_BY_ID["publish-scheduled-updates"], holder="t")
     assert run.items == 0
     item = db.exec(select(Update).where(Update.request_id == request_id)).one().request
     assert request_service.timeline(db, item, viewer=None) == []
@@ -62,7 +61,7 @@ def test_a_failing_job_is_recorded_as_failed(app, db):
     def broken(_session, _now):
         raise RuntimeError("disk on fire")
 
-    run = run_job(get_engine(app), Job(id="broken", function=broken), holder="t")
+    run = run_job(app, Job(id="broken", function=broken), holder="t")
     assert run.outcome == "failed" and "disk on fire" in run.detail
     db.expire_all()
     stored = db.get(JobRun, run.id)

@@ -13,7 +13,11 @@ CATALOGS = ROOT / "facilities" / "translations"
 
 
 def _source_messages() -> set[str]:
-    method_map = [("facilities/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [
+        ("facilities/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+        ("templates/**.txt", "jinja2"),
+    ]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(

@@ -1,0 +1,150 @@
+"""E-mails to people about their requests, queued in the outbox and sent by a job."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from facilities import get_settings
+from facilities.models import (
+    PUBLIC_UPDATE_KINDS,
+    Outbox,
+    OutboxStatus,
+    ServiceRequest,
+    Update,
+    User,
+    utcnow,
+)
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+
+
+def enqueue_email(
+    session: Session, *, key: str, recipient: str, subject: str, body_text: str
+) -> Outbox | None:
+    """Queue one e-mail; a second call with the same key queues nothing."""
+    if session.exec(select(Outbox.id).where(Outbox.idempotency_key == key)).first() is not None:
+        return None
+    item = Outbox(idempotency_key=key, recipient=recipient, subject=subject, body_text=body_text)
+    session.add(item)
+    session.flush()
+    return item
+
+
+def _request_url(service_request: ServiceRequest) -> str:
+    return f"{get_settings().base_url.rstrip('/')}/requests/{service_request.reference}"
+
+
+def _recipient(session: Session, service_request: ServiceRequest) -> User | None:
+    user = session.get(User, service_request.submitter_id) if service_request.submitter_id else None
+    return user if user is not None and user.active else None
+
+
+def request_received(session: Session, *, service_request: ServiceRequest) -> None:
+    """Tell the sender their request arrived, with its reference and page."""
+    user = _recipient(session, service_request)
+    if user is None:
+        return
+    with force_locale(user.preferred_language):
+        subject = _(
+            "Received: %(reference)s %(title)s",
+            reference=service_request.reference,
+            title=service_request.title,
+        )
+        body = render_template(
+            "emails/request_received.txt",
+            user=user,
+            service_request=service_request,
+            url=_request_url(service_request),
+            park_name=get_settings().park_name,
+        )
+    enqueue_email(
+        session,
+        key=f"request:{service_request.id}:received",
+        recipient=user.email,
+        subject=subject,
+        body_text=body,
+    )
+
+
+def update_published(session: Session, *, service_request: ServiceRequest, entry: Update) -> None:
+    """Tell the sender about a public update or status change on their request."""
+    user = _recipient(session, service_request)
+    if user is None or entry.kind not in PUBLIC_UPDATE_KINDS or entry.author_id == user.id:
+        return
+    with force_locale(user.preferred_language):
+        subject = _(
+            "Update on %(reference)s: %(title)s",
+            reference=service_request.reference,
+            title=service_request.title,
+        )
+        body = render_template(
+            "emails/update_published.txt",
+            user=user,
+            service_request=service_request,
+            entry=entry,
+            url=_request_url(service_request),
+            park_name=get_settings().park_name,
+        )
+    enqueue_email(
+        session,
+        key=f"update:{entry.id}:submitter",
+        recipient=user.email,
+        subject=subject,
+        body_text=body,
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failed attempt, at most six hours."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Outbox]:
+    """Claim the e-mails due now: each claim counts an attempt and sets the next try.
+
+    If the process dies while sending, the e-mail is tried again after its delay; a
+    second sender cannot claim the same row in between.
+    """
+    due = session.exec(
+        select(Outbox.id, Outbox.attempts)
+        .where(Outbox.status == OutboxStatus.pending, col(Outbox.next_attempt_at) <= now)
+        .order_by(col(Outbox.id))
+        .limit(limit)
+    ).all()
+    claimed_ids = []
+    for outbox_id, attempts in due:
+        claimed = session.exec(
+            update(Outbox)
+            .where(
+                col(Outbox.id) == outbox_id,
+                Outbox.attempts == attempts,
+                Outbox.status == OutboxStatus.pending,
+            )
+            .values(attempts=attempts + 1, next_attempt_at=now + retry_delay(attempts + 1))
+        ).rowcount
+        if claimed:
+            claimed_ids.append(outbox_id)
+    if not claimed_ids:
+        return []
+    return list(session.exec(select(Outbox).where(col(Outbox.id).in_(claimed_ids))).all())
+
+
+def mark_sent(session: Session, item: Outbox, *, now: datetime | None = None) -> None:
+    item.status, item.sent_at, item.last_error = OutboxStatus.sent, now or utcnow(), ""
+    session.add(item)
+
+
+def mark_failed_attempt(session: Session, item: Outbox, *, error: str) -> None:
+    """Keep the error; after the last attempt the e-mail is given up as failed."""
+    item.last_error = error[:2000]
+    if item.attempts >= MAX_ATTEMPTS:
+        item.status = OutboxStatus.failed
+    session.add(item)
