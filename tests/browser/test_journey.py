@@ -9,7 +9,6 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from facilities.db import get_engine
 from facilities.jobs import JOBS_BY_ID, run_job
 from facilities.models import Visibility, utcnow
 from facilities.web.i18n import utc_to_local
@@ -111,7 +110,7 @@ def test_request_goes_from_tenant_to_roadmap_and_gets_a_scheduled_update(
 
     # The scheduler's job runs once the time has come; the update appears.
     run = run_job(
-        get_engine(app),
+        app,
         JOBS_BY_ID["publish-scheduled-updates"],
         holder="browser-test",
         now=utcnow() + timedelta(minutes=11),
