@@ -149,3 +149,33 @@ def test_language_switch_and_error_page_are_accessible(live_server, new_page):
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Page not found")
+
+
+def tab_to(page, element_id: str, *, limit: int = 40) -> None:
+    """Press Tab until the element with `element_id` has focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} cannot be reached with Tab")
+
+
+def test_a_request_can_be_sent_by_keyboard_alone(live_server, new_page, park):
+    page = new_page()
+    sign_in(page, live_server, park["member"].email, check_accessibility=False)
+    page.goto(f"{live_server}/tenant/requests/new")
+    page.keyboard.press("Tab")
+    skip_link = page.get_by_role("link", name="Siirry sisältöön")
+    expect(skip_link).to_be_focused()
+    expect(skip_link).to_be_in_viewport()  # the skip link shows itself on focus
+    tab_to(page, "title")
+    page.keyboard.type("Penkkejä Sensorin pihalle")
+    tab_to(page, "category_id")
+    page.keyboard.press("ArrowDown")  # the first category
+    tab_to(page, "description")
+    page.keyboard.type("Kaksi penkkiä sisäänkäynnin viereen.")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Lähetä pyyntö")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Penkkejä Sensorin pihalle")
+    expect(page.locator(".badge--new")).to_be_visible()
