@@ -128,9 +128,7 @@ def scheduler_command() -> None:
     """Run the scheduler process (one active; others stand by on the lease)."""
     from facilities.scheduler import build_scheduler, holder_name, release_lease
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _quiet_logging()
     app = current_app._get_current_object()
     holder = holder_name()
     scheduler = build_scheduler(app, holder=holder)
@@ -149,6 +147,14 @@ def scheduler_command() -> None:
             release_lease(session, holder=holder)
             session.commit()
         click.echo("Scheduler stopped.")
+
+
+def _quiet_logging() -> None:
+    """Our own INFO lines (jobs, e-mails in the demo); APScheduler only when something is wrong."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _demo_secret(instance: Path) -> str:
@@ -181,7 +187,7 @@ def demo_command(host: str, port: int) -> None:
             "base_url": f"http://{host}:{port}",
         }
     )
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _quiet_logging()
     engine = get_engine(app)
     upgrade(engine)
     with app.app_context(), session_scope(engine) as session:

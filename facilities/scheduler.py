@@ -90,6 +90,7 @@ def build_scheduler(app: Flask, *, holder: str, background: bool = False) -> Bas
             trigger="interval",
             seconds=interval,
             id=job.id,
+            name=job.id,
             args=(app, job, holder, max(3 * interval, 30)),
             replace_existing=True,
             coalesce=True,
