@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from facilities import get_settings
+from facilities.config import REGIONAL_LOCALES
 from facilities.models import (
     PUBLIC_UPDATE_KINDS,
     Outbox,
@@ -52,7 +53,7 @@ def request_received(session: Session, *, service_request: ServiceRequest) -> No
     user = _recipient(session, service_request)
     if user is None:
         return
-    with force_locale(user.preferred_language):
+    with force_locale(REGIONAL_LOCALES.get(user.preferred_language, "fi_FI")):
         subject = _(
             "Received: %(reference)s %(title)s",
             reference=service_request.reference,
@@ -79,7 +80,7 @@ def update_published(session: Session, *, service_request: ServiceRequest, entry
     user = _recipient(session, service_request)
     if user is None or entry.kind not in PUBLIC_UPDATE_KINDS or entry.author_id == user.id:
         return
-    with force_locale(user.preferred_language):
+    with force_locale(REGIONAL_LOCALES.get(user.preferred_language, "fi_FI")):
         subject = _(
             "Update on %(reference)s: %(title)s",
             reference=service_request.reference,

@@ -9,13 +9,17 @@ from flask import has_request_context, session
 from flask_login import current_user
 
 from facilities import get_settings
-from facilities.config import SUPPORTED_LOCALES
+from facilities.config import REGIONAL_LOCALES, SUPPORTED_LOCALES
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 
 
 def select_locale() -> str:
     """The language chosen in this browser, else the user's own, else the park's default."""
+    return REGIONAL_LOCALES[_chosen_language()]
+
+
+def _chosen_language() -> str:
     if not has_request_context():  # CLI and jobs
         return get_settings().default_locale
     chosen = session.get("locale")

@@ -32,8 +32,14 @@ UPDATE_KIND_LABELS = {
 }
 
 
+def current_language() -> str:
+    """'fi', 'sv' or 'en': the language part of the current locale."""
+    locale = get_locale()
+    return locale.language if locale else "fi"
+
+
 def name_in_locale(names: dict[str, str] | None) -> str:
-    return localized(names or {}, str(get_locale() or "fi"))
+    return localized(names or {}, current_language())
 
 
 def target_label(start: date | None, end: date | None) -> str:
@@ -73,7 +79,7 @@ def init_app(app: Flask) -> None:
         target_label=target_label,
         url_with=url_with,
         language_names=LANGUAGE_NAMES,
-        current_locale=lambda: str(get_locale() or "fi"),
+        current_locale=current_language,
         priority_labels=PRIORITY_LABELS,
         visibility_labels=VISIBILITY_LABELS,
         update_kind_labels=UPDATE_KIND_LABELS,
