@@ -264,3 +264,14 @@ def test_staff_request_page_shows_internal_notes_and_scheduled_posts(client, db)
     html = client.get(f"/staff/requests/{item.reference}").get_data(as_text=True)
     assert "Ask the electrician." in html
     assert UpdateKind.internal_note.value in html
+
+
+def test_sender_is_named_to_the_company_and_staff_but_not_the_public(client, db):
+    member = factories.user(db, name="Aino Virtanen")
+    colleague = factories.user(db, tenant_id=member.tenant_id)
+    item = factories.service_request(db, submitter=member)
+    db.commit()
+    path = f"/requests/{item.reference}"
+    assert "Aino Virtanen" not in client.get(path).get_data(as_text=True)
+    sign_in(client, colleague.email)
+    assert "Aino Virtanen" in client.get(path).get_data(as_text=True)
