@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from facilities.config import Settings
 
@@ -34,6 +35,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
         REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.base_url.startswith("https://"),
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE_ROOT / "translations"),
@@ -44,6 +47,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
     app.extensions["facilities.settings"] = settings
+    if settings.trusted_proxies:
+        # Behind a load balancer: the client's address (rate limits) and scheme come from it.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     db.init_app(app, db.make_engine(settings.database_url_or_default(app.instance_path)))
     babel.init_app(

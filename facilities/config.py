@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     mail_from: str = "Digipolis <noreply@localhost>"
     ratelimit_storage_uri: str = "memory://"
+    trusted_proxies: int = Field(default=0, ge=0, le=5)  # load balancers in front, for client IPs
     scheduler_interval_seconds: int = Field(default=30, ge=1)
     per_page: int = Field(default=20, ge=1, le=200)
 

@@ -22,7 +22,7 @@ def build_message(item: Outbox, *, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = item.recipient
-    message["Subject"] = item.subject
+    message["Subject"] = " ".join(item.subject.split())  # a header is one line
     message["Date"] = format_datetime(utcnow())
     # Derived from the idempotency key, so a resend after a crash can be recognised.
     message["Message-ID"] = make_msgid(

@@ -184,6 +184,10 @@ class RequestCounter(SQLModel, table=True):
     last_number: int = 0
 
 
+# Ids and versions typed into forms stay within a 32-bit integer, which every database takes.
+MAX_ID = 2**31 - 1
+
+
 class ServiceRequestBase(SQLModel):
     title: str = Field(min_length=5, max_length=140)
     description: str = Field(default="", max_length=10_000)
@@ -193,10 +197,16 @@ class ServiceRequestBase(SQLModel):
 class ServiceRequestCreate(ServiceRequestBase):
     """What a tenant member sends in the submit form."""
 
-    category_id: int
-    building_id: int | None = None
+    category_id: int = Field(ge=1, le=MAX_ID)
+    building_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
-    @field_validator("title", "description", "location_note", mode="before")
+    @field_validator("title", "location_note", mode="before")
+    @classmethod
+    def one_line(cls, value: Any) -> Any:
+        """Single-line fields: line breaks and runs of spaces become one space."""
+        return " ".join(value.split()) if isinstance(value, str) else value
+
+    @field_validator("description", mode="before")
     @classmethod
     def strip_text(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
@@ -259,8 +269,8 @@ class ServiceRequest(ServiceRequestBase, table=True):
 class ServiceRequestTriage(SQLModel):
     """What staff change on a request in one go: the inline queue form and the detail page."""
 
-    version: int
-    status_id: int
+    version: int = Field(ge=1, le=MAX_ID)
+    status_id: int = Field(ge=1, le=MAX_ID)
     priority: Priority
     visibility: Visibility
     target_quarter: str = ""  # "2027-Q2", or empty for no public target

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from facilities import get_settings
 from facilities.models import (
     Building,
     Category,
@@ -26,19 +28,16 @@ from facilities.services.park import initial_status
 def next_reference(session: Session, *, site: Site, year: int) -> tuple[int, str]:
     """Hand out the next human reference of a site and year, e.g. (42, 'DP-2026-0042').
 
-    The counter row is bumped with one UPDATE, which locks it until commit, so two
-    submissions never get the same number.
+    One upsert makes or bumps the counter row and locks it until commit, so two
+    submissions never get the same number, not even the first two of a year.
     """
-    number = session.exec(
-        update(RequestCounter)
-        .where(RequestCounter.site_id == site.id, RequestCounter.year == year)
-        .values(last_number=RequestCounter.last_number + 1)
-        .returning(RequestCounter.last_number)
-    ).scalar_one_or_none()
-    if number is None:
-        number = 1
-        session.add(RequestCounter(site_id=site.id, year=year, last_number=number))
-        session.flush()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(RequestCounter).values(site_id=site.id, year=year, last_number=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[RequestCounter.site_id, RequestCounter.year],
+        set_={"last_number": RequestCounter.last_number + 1},
+    ).returning(RequestCounter.last_number)
+    number = session.exec(statement).scalar_one()
     return number, f"{site.reference_prefix}-{year}-{number:04d}"
 
 
@@ -66,11 +65,12 @@ def submit_request(
         raise ValidationFailed(errors)
 
     site = session.get(Site, category.site_id)
-    number, reference = next_reference(session, site=site, year=now.year)
+    year = now.astimezone(ZoneInfo(get_settings().timezone)).year  # the year of the park
+    number, reference = next_reference(session, site=site, year=year)
     service_request = ServiceRequest(
         reference=reference,
         site_id=site.id,
-        ref_year=now.year,
+        ref_year=year,
         ref_number=number,
         title=data.title,
         description=data.description,

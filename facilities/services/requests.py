@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -60,7 +61,11 @@ def timeline(
         .options(
             joinedload(Update.author), joinedload(Update.from_status), joinedload(Update.to_status)
         )
-        .order_by(col(Update.created_at), col(Update.id))
+        .order_by(
+            # in the order people saw them: a scheduled post where it was published
+            func.coalesce(Update.published_at, Update.publish_at, Update.created_at),
+            col(Update.id),
+        )
     )
     is_staff = viewer is not None and viewer.is_authenticated and viewer.is_staff
     if not is_staff:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from facilities.config import SUPPORTED_LOCALES
 from facilities.models import TENANT_ROLES, Role, Tenant, User
 from facilities.services import ValidationFailed, audit
 
@@ -76,3 +77,21 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
+
+
+def set_preferred_language(session: Session, *, user: User, language: str) -> None:
+    if language not in SUPPORTED_LOCALES:
+        raise ValidationFailed({"locale": _l("Choose one of the languages.")})
+    if user.preferred_language == language:
+        return
+    audit.record(
+        session,
+        actor=user,
+        action="user.language_changed",
+        entity="user",
+        entity_id=user.id,
+        before={"preferred_language": user.preferred_language},
+        after={"preferred_language": language},
+    )
+    user.preferred_language = language
+    session.add(user)

@@ -10,8 +10,11 @@ from facilities.extensions import htmx
 
 
 def render(page: str, fragment: str, /, *, status: int = 200, **context: Any) -> Response:
-    """Render `page`, or only `fragment` (which `page` includes) for an htmx request."""
-    if htmx and not htmx.boosted:
+    """Render `page`, or only `fragment` (which `page` includes) for an htmx request.
+
+    Restoring history (the Back button) asks with HX-Request too, but needs the page.
+    """
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
         return render_fragment(fragment, status=status, **context)
     response = make_response(render_template(page, **context), status)
     response.vary.add("HX-Request")

@@ -12,6 +12,7 @@ from facilities.db import get_session
 from facilities.services import requests as request_service
 from facilities.services.pagination import page_number
 from facilities.services.roadmap import roadmap
+from facilities.services.users import set_preferred_language
 from facilities.web.access import public
 from facilities.web.htmx import render
 from facilities.web.safety import safe_next
@@ -52,8 +53,9 @@ def choose_language():
     if locale in SUPPORTED_LOCALES:
         session["locale"] = locale
         if current_user.is_authenticated:
-            current_user.preferred_language = locale
-            get_session().commit()
+            db = get_session()
+            set_preferred_language(db, user=current_user, language=locale)
+            db.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("public.roadmap_page"))
 
 

@@ -26,7 +26,10 @@ blueprint = Blueprint("staff", __name__, url_prefix="/staff")
 
 
 def _int_or_none(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    """An id from a query string; anything else (², 10**30, x) means no filter."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) < 10:
+        return int(raw)
+    return None
 
 
 def _triage_context(items: list[ServiceRequest]) -> dict:
@@ -98,11 +101,16 @@ def triage(reference: str):
     service_request = _load(reference)
     back = safe_next(request.form.get("next")) or url_for("staff.request_page", reference=reference)
     data, errors = parse_form(ServiceRequestTriage, request.form)
+    if "version" in errors:  # a hidden field: say it where it can be seen
+        errors["__all__"] = _("The form was incomplete. Reload the page and try again.")
     compact = bool(htmx)  # htmx posts come from the queue's cards
     status = 200
-    if data is not None:
-        if data.publish_at is not None:
+    if data is not None and data.publish_at is not None:
+        try:
             data.publish_at = local_to_utc(data.publish_at)
+        except (OverflowError, ValueError):  # year 1 and the like
+            data, errors = None, {"publish_at": _("Enter a date and time.")}
+    if data is not None:
         try:
             changed = triage_request(
                 db, service_request=service_request, actor=current_user, data=data
@@ -132,6 +140,7 @@ def triage(reference: str):
                 return render_fragment(
                     "staff/_request_card.html",
                     compact=compact,
+                    next_url=back,
                     service_request=service_request,
                     form=None,
                     errors={},
@@ -150,6 +159,7 @@ def triage(reference: str):
         "staff/_request_card.html",
         status=status,
         compact=compact,
+        next_url=back,
         service_request=service_request,
         updates=updates,
         form=request.form.to_dict(),

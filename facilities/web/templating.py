@@ -8,10 +8,12 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from facilities.markdown import render_markdown
 from facilities.models import Priority, UpdateKind, Visibility
 from facilities.services.park import localized
+from facilities.services.requests import can_view
 from facilities.services.targets import quarter_of
 from facilities.web.i18n import LANGUAGE_NAMES
 from facilities.workflow import allowed_targets
@@ -55,7 +57,8 @@ def target_label(start: date | None, end: date | None) -> str:
 
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments changed (for pagination and filters)."""
-    args = request.args.to_dict()
+    # url_for treats _external, _method … as its own options: never pass them from a URL
+    args = {key: value for key, value in request.args.items() if not key.startswith("_")}
     args.update({key: value for key, value in changes.items() if value is not None})
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
@@ -84,6 +87,9 @@ def init_app(app: Flask) -> None:
         visibility_labels=VISIBILITY_LABELS,
         update_kind_labels=UPDATE_KIND_LABELS,
         allowed_targets=allowed_targets,
+        can_view=lambda item: can_view(
+            current_user if current_user.is_authenticated else None, item
+        ),
         quarter_key=lambda item: quarter_of(item.target_start, item.target_end),
     )
     app.context_processor(lambda: {"park_name": app.extensions["facilities.settings"].park_name})

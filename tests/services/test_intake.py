@@ -70,3 +70,53 @@ def test_create_model_strips_and_limits_text():
     assert data.title == "Bike racks" and data.building_id is None
     with pytest.raises(ValueError):
         ServiceRequestCreate(title="abc", category_id=1)
+
+
+def test_reference_year_is_the_year_in_helsinki(db):
+    member = factories.user(db)
+    # 22:30 UTC on New Year's Eve is already 00:30 on 1 January in Helsinki
+    item = factories.service_request(
+        db, submitter=member, now=datetime(2026, 12, 31, 22, 30, tzinfo=UTC)
+    )
+    assert item.reference == "DP-2027-0001"
+
+
+def test_titles_are_one_line():
+    data = ServiceRequestCreate(title="Hello\r\nBcc: someone@example.com", category_id=1)
+    assert data.title == "Hello Bcc: someone@example.com"
+
+
+def test_concurrent_submissions_never_share_a_reference(app, db):
+    """Two sessions at once, as two web workers would be, each taking numbers."""
+    import threading
+
+    from sqlmodel import Session
+
+    from facilities.db import get_engine
+    from facilities.models import Site
+    from facilities.services.intake import next_reference
+
+    site = factories.site(db)
+    db.commit()
+    rounds, numbers, errors = 5, [], []
+    barrier = threading.Barrier(2)
+
+    def take_numbers():
+        try:
+            with app.app_context(), Session(get_engine(app)) as session:
+                park = session.get(Site, site.id)
+                for _ in range(rounds):
+                    barrier.wait(timeout=30)  # both start each round together
+                    numbers.append(next_reference(session, site=park, year=2031)[0])
+                    session.commit()
+        except Exception as error:  # reported below; a thread cannot fail the test itself
+            errors.append(error)
+            barrier.abort()
+
+    workers = [threading.Thread(target=take_numbers) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    assert sorted(numbers) == list(range(1, 2 * rounds + 1))

@@ -114,4 +114,51 @@ def test_post_without_csrf_token_is_refused(client, db):
     db.commit()
     response = client.post("/login", data={"email": member.email, "password": factories.PASSWORD})
     assert response.status_code == 400
-    assert "Lomake" in response.get_data(as_text=True) or "form" in response.get_data(as_text=True)
+    assert "Lomake oli vanhentunut" in response.get_data(as_text=True)
+
+
+def test_remember_me_cookie_is_secure_over_https(database_url, db):
+    import re
+
+    from tests.conftest import make_test_app
+
+    member = factories.user(db)
+    db.commit()
+    app = make_test_app(database_url, base_url="https://palvelut.example.fi")
+    client = app.test_client()
+    form = client.get("/login", base_url="https://localhost").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = client.post(
+        "/login",
+        data={
+            "email": member.email,
+            "password": factories.PASSWORD,
+            "remember": "1",
+            "csrf_token": token,
+        },
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},  # HTTPS forms must say where from
+    )
+    assert response.status_code == 302
+    cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
+    assert "Secure" in cookies["remember_token"] and "HttpOnly" in cookies["remember_token"]
+    assert "Secure" in cookies["session"]
+
+
+def test_sign_in_attempts_are_limited_per_client_behind_a_proxy(database_url):
+    from tests.conftest import csrf_token, make_test_app
+
+    app = make_test_app(database_url, trusted_proxies=1)
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+
+    def attempt(address):
+        return client.post(
+            "/login",
+            data={"email": "nobody@example.com", "password": "wrong", "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+
+    statuses = [attempt("192.0.2.10") for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
+    assert attempt("192.0.2.20") == 401  # someone else behind the same proxy is not blocked

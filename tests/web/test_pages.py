@@ -1,6 +1,9 @@
+from datetime import timedelta
+
+import pytest
 from sqlmodel import select
 
-from facilities.models import ServiceRequest, UpdateKind
+from facilities.models import AuditEvent, ServiceRequest, UpdateKind, Visibility, utcnow
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
@@ -259,11 +262,19 @@ def test_staff_request_page_shows_internal_notes_and_scheduled_posts(client, db)
     staff = factories.staff(db)
     item = factories.service_request(db)
     factories.triage(db, item, actor=staff, internal_note="Ask the electrician.")
+    factories.triage(
+        db,
+        item,
+        actor=staff,
+        public_update="Work starts in May.",
+        publish_at=utcnow() + timedelta(days=3),
+    )
     db.commit()
     sign_in(client, staff.email)
     html = client.get(f"/staff/requests/{item.reference}").get_data(as_text=True)
     assert "Ask the electrician." in html
-    assert UpdateKind.internal_note.value in html
+    assert f"timeline__item--{UpdateKind.internal_note.value}" in html
+    assert "timeline__item--scheduled" in html and "Work starts in May." in html
 
 
 def test_sender_is_named_to_the_company_and_staff_but_not_the_public(client, db):
@@ -275,3 +286,154 @@ def test_sender_is_named_to_the_company_and_staff_but_not_the_public(client, db)
     assert "Aino Virtanen" not in client.get(path).get_data(as_text=True)
     sign_in(client, colleague.email)
     assert "Aino Virtanen" in client.get(path).get_data(as_text=True)
+
+
+def test_a_private_original_is_not_named_on_a_public_duplicate(client, db):
+    staff = factories.staff(db)
+    secret = factories.service_request(db, title="Secret layoffs: 40 desks free")
+    secret.visibility = Visibility.private
+    public_copy = factories.service_request(db, title="Desks for rent")
+    factories.triage(
+        db, public_copy, actor=staff, to="duplicate", duplicate_of_reference=secret.reference
+    )
+    db.commit()
+    html = client.get(f"/requests/{public_copy.reference}").get_data(as_text=True)
+    assert secret.reference in html and "Secret layoffs" not in html
+
+
+def test_timeline_fragment_keeps_private_requests_and_notes_to_insiders(client, db):
+    member = factories.user(db)
+    outsider = factories.user(db)
+    staff = factories.staff(db)
+    private = factories.service_request(db, submitter=member)
+    private.visibility = Visibility.private
+    public = factories.service_request(db, submitter=member, title="Public one here")
+    factories.triage(
+        db, public, actor=staff, internal_note="Budget line 4411.", public_update="Ordered."
+    )
+    db.commit()
+    sign_in(client, outsider.email)
+    hx = {"HX-Request": "true"}
+    assert client.get(f"/requests/{private.reference}", headers=hx).status_code == 404
+    fragment = client.get(f"/requests/{public.reference}", headers=hx).get_data(as_text=True)
+    assert "Ordered." in fragment and "Budget line" not in fragment and "<html" not in fragment
+
+
+def test_back_button_restores_the_whole_page(client, db):
+    staff = factories.staff(db)
+    db.commit()
+    sign_in(client, staff.email)
+    restore = client.get(
+        "/staff/queue?status=all",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    html = restore.get_data(as_text=True)
+    assert "<html" in html and 'class="filters' in html
+
+
+def test_scheduled_update_takes_its_place_when_published(client, db, app):
+    from facilities.jobs import JOBS_BY_ID, run_job
+
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    factories.triage(
+        db,
+        item,
+        actor=staff,
+        public_update="Scheduled first, published last.",
+        publish_at=utcnow() + timedelta(minutes=5),
+    )
+    factories.triage(db, item, actor=staff, to="planned", public_update="Planned now.")
+    db.commit()
+    run_job(
+        app,
+        JOBS_BY_ID["publish-scheduled-updates"],
+        holder="t",
+        now=utcnow() + timedelta(minutes=6),
+    )
+    html = client.get(f"/requests/{item.reference}").get_data(as_text=True)
+    assert html.index("Planned now.") < html.index("Scheduled first, published last.")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff/queue?category=²",
+        "/staff/queue?building=99999999999999999999",
+        "/staff/queue?status=all&_method=POST&_external=1",
+        "/staff/queue?page=-1&q=%00",
+    ],
+)
+def test_odd_queue_addresses_still_show_the_queue(client, db, path, app):
+    staff = factories.staff(db)
+    for number in range(app.extensions["facilities.settings"].per_page + 1):
+        factories.service_request(db, title=f"Request number {number:02d}")
+    db.commit()
+    sign_in(client, staff.email)
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("status_id", "99999999999999999999"),
+        ("publish_at", "0001-01-01T00:00"),
+        ("version", "abc"),
+        ("priority", "extreme"),
+    ],
+)
+def test_odd_triage_input_is_a_message_not_a_crash(client, db, field, value):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    db.commit()
+    sign_in(client, staff.email)
+    form = {
+        "version": "1",
+        "status_id": str(item.status_id),
+        "priority": "normal",
+        "visibility": "public",
+        "public_update": "Kept text.",
+        "csrf_token": csrf_token(client, "/staff/queue"),
+        field: value,
+    }
+    response = client.post(f"/staff/requests/{item.reference}/triage", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Kept text." in html
+    assert 'aria-invalid="true"' in html or 'class="form-error" role="alert"' in html
+
+
+def test_odd_submit_input_is_a_message_not_a_crash(client, db):
+    member = factories.user(db)
+    db.commit()
+    sign_in(client, member.email)
+    response = client.post(
+        "/tenant/requests/new",
+        data={
+            "title": "Bike racks please",
+            "category_id": "99999999999999999999",
+            "description": "Kept description.",
+            "csrf_token": csrf_token(client, "/tenant/requests/new"),
+        },
+    )
+    assert response.status_code == 422
+    assert "Kept description." in response.get_data(as_text=True)
+
+
+def test_saving_a_card_without_javascript_returns_to_the_same_filtered_list(client, db):
+    staff = factories.staff(db)
+    factories.service_request(db)
+    db.commit()
+    sign_in(client, staff.email)
+    html = client.get("/staff/queue?status=all&page=1").get_data(as_text=True)
+    assert 'name="next" value="/staff/queue?status=all&amp;page=1"' in html
+
+
+def test_changing_language_is_remembered_and_audited(client, db):
+    member = factories.user(db)
+    db.commit()
+    sign_in(client, member.email)
+    client.post("/language", data={"locale": "sv", "csrf_token": csrf_token(client)})
+    db.expire_all()
+    assert db.get(type(member), member.id).preferred_language == "sv"
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "user.language_changed")).one()
+    assert event.after == {"preferred_language": "sv"}
