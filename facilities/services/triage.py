@@ -60,11 +60,13 @@ def queue(
     if filters.building_id:
         statement = statement.where(ServiceRequest.building_id == filters.building_id)
     if filters.search:
-        pattern = f"%{filters.search.lower()}%"
+        # % and _ typed by staff are searched for, not wildcards
+        literal = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
         statement = statement.where(
             or_(
-                col(ServiceRequest.title).ilike(pattern),
-                col(ServiceRequest.reference).ilike(pattern),
+                col(ServiceRequest.title).ilike(pattern, escape="\\"),
+                col(ServiceRequest.reference).ilike(pattern, escape="\\"),
             )
         )
     priority_rank = case(

@@ -141,3 +141,11 @@ def test_private_requests_are_for_staff_and_the_same_company(db):
     assert request_service.can_view(staff, item)
     assert not request_service.can_view(outsider, item)
     assert not request_service.can_view(None, item)
+
+
+def test_queue_search_takes_percent_and_underscore_literally(db):
+    factories.service_request(db, title="Discount 50% on parking")
+    factories.service_request(db, title="Discount 50 euros on coffee")
+    found = queue(db, filters=QueueFilter(status="all", search="50%"), page=1, per_page=10)
+    assert [item.title for item in found.items] == ["Discount 50% on parking"]
+    assert queue(db, filters=QueueFilter(status="all", search="_"), page=1, per_page=10).total == 0

@@ -361,7 +361,7 @@ def test_scheduled_update_takes_its_place_when_published(client, db, app):
         "/staff/queue?category=²",
         "/staff/queue?building=99999999999999999999",
         "/staff/queue?status=all&_method=POST&_external=1",
-        "/staff/queue?page=-1&q=%00",
+        "/staff/queue?page=-1&q=%25_%5C",
     ],
 )
 def test_odd_queue_addresses_still_show_the_queue(client, db, path, app):
@@ -437,3 +437,13 @@ def test_changing_language_is_remembered_and_audited(client, db):
     assert db.get(type(member), member.id).preferred_language == "sv"
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "user.language_changed")).one()
     assert event.after == {"preferred_language": "sv"}
+
+
+def test_nul_bytes_are_refused_before_they_reach_the_database(client, db):
+    db.commit()
+    response = client.post(
+        "/login",
+        data={"email": "a\x00@example.com", "password": "x", "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 400
+    assert client.get("/?planned_page=%00").status_code == 400
