@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import render_template
@@ -48,58 +49,61 @@ def _recipient(session: Session, service_request: ServiceRequest) -> User | None
     return user if user is not None and user.active else None
 
 
-def request_received(session: Session, *, service_request: ServiceRequest) -> None:
-    """Tell the sender their request arrived, with its reference and page."""
+def _mail_the_sender(
+    session: Session,
+    *,
+    service_request: ServiceRequest,
+    key: str,
+    subject: Callable[[ServiceRequest], str],
+    template: str,
+    **context: object,
+) -> None:
+    """Queue an e-mail to the request's sender, written in their own language.
+
+    `subject` is called inside that language, so it can translate.
+    """
     user = _recipient(session, service_request)
     if user is None:
         return
     with force_locale(REGIONAL_LOCALES.get(user.preferred_language, "fi_FI")):
-        subject = _(
-            "Received: %(reference)s %(title)s",
-            reference=service_request.reference,
-            title=service_request.title,
-        )
+        subject_text = subject(service_request)
         body = render_template(
-            "emails/request_received.txt",
+            template,
             user=user,
             service_request=service_request,
             url=_request_url(service_request),
             park_name=get_settings().park_name,
+            **context,
         )
-    enqueue_email(
+    enqueue_email(session, key=key, recipient=user.email, subject=subject_text, body_text=body)
+
+
+def request_received(session: Session, *, service_request: ServiceRequest) -> None:
+    """Tell the sender their request arrived, with its reference and page."""
+    _mail_the_sender(
         session,
+        service_request=service_request,
         key=f"request:{service_request.id}:received",
-        recipient=user.email,
-        subject=subject,
-        body_text=body,
+        subject=lambda item: _(
+            "Received: %(reference)s %(title)s", reference=item.reference, title=item.title
+        ),
+        template="emails/request_received.txt",
     )
 
 
 def update_published(session: Session, *, service_request: ServiceRequest, entry: Update) -> None:
     """Tell the sender about a public update or status change on their request."""
-    user = _recipient(session, service_request)
-    if user is None or entry.kind not in PUBLIC_UPDATE_KINDS or entry.author_id == user.id:
+    if entry.kind not in PUBLIC_UPDATE_KINDS or entry.author_id == service_request.submitter_id:
         return
-    with force_locale(REGIONAL_LOCALES.get(user.preferred_language, "fi_FI")):
-        subject = _(
-            "Update on %(reference)s: %(title)s",
-            reference=service_request.reference,
-            title=service_request.title,
-        )
-        body = render_template(
-            "emails/update_published.txt",
-            user=user,
-            service_request=service_request,
-            entry=entry,
-            url=_request_url(service_request),
-            park_name=get_settings().park_name,
-        )
-    enqueue_email(
+    _mail_the_sender(
         session,
+        service_request=service_request,
         key=f"update:{entry.id}:submitter",
-        recipient=user.email,
-        subject=subject,
-        body_text=body,
+        subject=lambda item: _(
+            "Update on %(reference)s: %(title)s", reference=item.reference, title=item.title
+        ),
+        template="emails/update_published.txt",
+        entry=entry,
     )
 
 

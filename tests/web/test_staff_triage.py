@@ -1,0 +1,116 @@
+"""The staff's triage form through the test client: htmx, plain HTML, errors, conflicts."""
+
+import pytest
+
+from facilities.models import ServiceRequest
+from tests import factories
+from tests.conftest import csrf_token, sign_in
+
+
+@pytest.fixture
+def staff_client(client, db):
+    staff = factories.staff(db)
+    db.commit()
+    sign_in(client, staff.email)
+    client.staff = staff
+    return client
+
+
+def post_triage(client, item, *, htmx: bool = False, **fields):
+    """Send the card's form as the page would, with the request's current values by default."""
+    token = csrf_token(client, "/staff/queue")
+    form = {
+        "version": str(item.version),
+        "status_id": str(item.status_id),
+        "priority": item.priority.value,
+        "visibility": item.visibility.value,
+        **{name: str(value) for name, value in fields.items()},
+    }
+    if htmx:  # htmx sends the token as a header (base.html's hx-headers)
+        headers = {"HX-Request": "true", "X-CSRFToken": token}
+    else:
+        headers, form["csrf_token"] = {}, token
+    return client.post(f"/staff/requests/{item.reference}/triage", data=form, headers=headers)
+
+
+def test_inline_triage_with_htmx_returns_the_card(staff_client, db):
+    item = factories.service_request(db)
+    planned = factories.status(db, "planned")
+    db.commit()
+
+    response = post_triage(
+        staff_client, item, htmx=True, status_id=planned.id, public_update="Planned for spring."
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    assert html.startswith(f'<article id="request-{item.id}"')
+    assert 'hx-swap-oob="true"' in html and "<html" not in html
+    db.expire_all()
+    assert db.get(ServiceRequest, item.id).status_id == planned.id
+
+
+def test_triage_without_javascript_redirects_back(staff_client, db):
+    item = factories.service_request(db)
+    review = factories.status(db, "review")
+    db.commit()
+
+    response = post_triage(
+        staff_client, item, status_id=review.id, priority="high", next="/staff/queue?status=all"
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/queue?status=all"
+    db.expire_all()
+    stored = db.get(ServiceRequest, item.id)
+    assert (stored.status_id, stored.priority.value) == (review.id, "high")
+
+
+def test_triage_errors_keep_the_text(staff_client, db):
+    item = factories.service_request(db)
+    declined = factories.status(db, "not-planned")
+    db.commit()
+
+    response = post_triage(
+        staff_client, item, status_id=declined.id, internal_note="Talked with the owner."
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="r{item.id}-public_update-error"' in html
+    assert "Talked with the owner." in html
+    db.expire_all()
+    assert db.get(ServiceRequest, item.id).version == 1
+
+
+def test_triage_conflict_shows_the_new_state_and_keeps_text(staff_client, db):
+    item = factories.service_request(db)
+    factories.triage(db, item, actor=staff_client.staff, to="review")  # saved elsewhere: v2
+    db.commit()
+
+    response = post_triage(staff_client, item, version=1, public_update="My careful words.")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'role="alert"' in html and "My careful words." in html
+    assert 'name="version" value="2"' in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("status_id", "99999999999999999999"),
+        ("publish_at", "0001-01-01T00:00"),
+        ("version", "abc"),
+        ("priority", "extreme"),
+    ],
+)
+def test_odd_triage_input_is_a_message_not_a_crash(staff_client, db, field, value):
+    item = factories.service_request(db)
+    db.commit()
+
+    response = post_triage(staff_client, item, public_update="Kept text.", **{field: value})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Kept text." in html
+    assert 'aria-invalid="true"' in html or 'class="form-error" role="alert"' in html
