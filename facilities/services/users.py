@@ -95,3 +95,21 @@ def set_preferred_language(session: Session, *, user: User, language: str) -> No
     )
     user.preferred_language = language
     session.add(user)
+
+
+def record_sign_in(
+    session: Session, *, user: User | None, succeeded: bool, email: str = ""
+) -> None:
+    """Audit a sign-in attempt: who, and whether it worked (a failed one by the e-mail typed)."""
+    audit.record(
+        session,
+        actor=user if succeeded else None,
+        action="user.signed_in" if succeeded else "user.sign_in_failed",
+        entity="user",
+        entity_id=user.id if succeeded else None,
+        after=None if succeeded else {"email": normalize_email(email)[:254]},
+    )
+
+
+def record_sign_out(session: Session, *, user: User) -> None:
+    audit.record(session, actor=user, action="user.signed_out", entity="user", entity_id=user.id)

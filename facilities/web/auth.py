@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from facilities.db import get_session
 from facilities.extensions import limiter, login_manager
 from facilities.models import User
-from facilities.services.users import authenticate
+from facilities.services.users import authenticate, record_sign_in, record_sign_out
 from facilities.web.access import public
 from facilities.web.safety import safe_next
 
@@ -43,7 +43,10 @@ def login():
     email = request.form.get("email", "")
     error = None
     if request.method == "POST":
-        user = authenticate(get_session(), email=email, password=request.form.get("password", ""))
+        db = get_session()
+        user = authenticate(db, email=email, password=request.form.get("password", ""))
+        record_sign_in(db, user=user, succeeded=user is not None, email=email)
+        db.commit()
         if user is not None:
             login_user(user, remember=bool(request.form.get("remember")))
             flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -57,6 +60,10 @@ def login():
 @blueprint.post("/logout")
 @public
 def logout():
+    if current_user.is_authenticated:
+        db = get_session()
+        record_sign_out(db, user=current_user)
+        db.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("public.roadmap_page"))

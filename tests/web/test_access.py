@@ -162,3 +162,32 @@ def test_sign_in_attempts_are_limited_per_client_behind_a_proxy(database_url):
     statuses = [attempt("192.0.2.10") for _ in range(11)]
     assert statuses == [401] * 10 + [429]
     assert attempt("192.0.2.20") == 401  # someone else behind the same proxy is not blocked
+
+
+def test_sign_ins_and_outs_are_audited(client, db):
+    from sqlmodel import select
+
+    from facilities.models import AuditEvent
+    from tests.conftest import csrf_token
+
+    member = factories.user(db)
+    db.commit()
+    client.post(
+        "/login",
+        data={
+            "email": member.email,
+            "password": "wrong",
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+    sign_in(client, member.email)
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    events = db.exec(
+        select(AuditEvent).where(AuditEvent.action.startswith("user.sign")).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.actor_id) for e in events] == [
+        ("user.sign_in_failed", None),
+        ("user.signed_in", member.id),
+        ("user.signed_out", member.id),
+    ]
+    assert events[0].after == {"email": member.email}
