@@ -104,7 +104,6 @@ def triage(reference: str):
     if "version" in errors:  # a hidden field: say it where it can be seen
         errors["__all__"] = _("The form was incomplete. Reload the page and try again.")
     compact = bool(htmx)  # htmx posts come from the queue's cards
-    status = 200
     if data is not None and data.publish_at is not None:
         try:
             data.publish_at = local_to_utc(data.publish_at)
@@ -147,17 +146,16 @@ def triage(reference: str):
                     **_triage_context([service_request]),
                 )
             return redirect(back)
-    if errors:
-        status = 422
-        flash(
-            _("%(reference)s was not saved: check the highlighted fields.", reference=reference),
-            "error",
-        )
+    # Only errors get here: show the form again with them and with what was typed.
+    flash(
+        _("%(reference)s was not saved: check the highlighted fields.", reference=reference),
+        "error",
+    )
     updates = request_service.timeline(db, service_request, viewer=current_user)
     return render(
         "staff/request.html",
         "staff/_request_card.html",
-        status=status,
+        status=422,
         compact=compact,
         next_url=back,
         service_request=service_request,
