@@ -130,10 +130,20 @@ def triage_request(
         except ValueError:
             errors["target_quarter"] = _l("Choose one of the quarters.")
 
-    scheduled = data.publish_at is not None and data.publish_at > now
-    if data.publish_at is not None and not data.public_update:
+    scheduled = data.publish_at is not None
+    if scheduled and data.publish_at <= now:
+        errors["publish_at"] = _l("Choose a time in the future, or leave it empty to publish at once.")
+    if scheduled and not data.public_update:
         errors["public_update"] = _l("Write the update to publish at that time.")
 
+    if (
+        duplicate_target is not None
+        and target_status is not None
+        and target_status.kind != StatusKind.duplicate
+    ):
+        errors["duplicate_of_reference"] = _l(
+            "Choose the status Duplicate too, or leave this empty."
+        )
     if target_status is not None and "status_id" not in errors:
         try:
             check_transition(

@@ -34,8 +34,8 @@ def messages_for(error: ValidationError) -> dict[str, str]:
             continue
         template = _MESSAGES.get(detail["type"], _GENERIC)
         context = detail.get("ctx") or {}
-        if detail["type"] == "string_too_short" and context.get("min_length") == 1:
-            template = _MESSAGES["missing"]
+        if detail["type"] == "string_too_short" and not detail.get("input"):
+            template = _MESSAGES["missing"]  # empty: say it is required, not "too short"
         messages[field] = str(template) % context if context else str(template)
     return messages
 

@@ -149,3 +149,22 @@ def test_queue_search_takes_percent_and_underscore_literally(db):
     found = queue(db, filters=QueueFilter(status="all", search="50%"), page=1, per_page=10)
     assert [item.title for item in found.items] == ["Discount 50% on parking"]
     assert queue(db, filters=QueueFilter(status="all", search="_"), page=1, per_page=10).total == 0
+
+
+def test_a_duplicate_reference_needs_the_duplicate_status(db):
+    staff = factories.staff(db)
+    original = factories.service_request(db)
+    copy = factories.service_request(db, title="Chargers for employee cars")
+    with pytest.raises(ValidationFailed) as failure:
+        factories.triage(db, copy, actor=staff, duplicate_of_reference=original.reference)
+    assert set(failure.value.errors) == {"duplicate_of_reference"}
+
+
+def test_a_publish_time_in_the_past_is_refused(db):
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    with pytest.raises(ValidationFailed) as failure:
+        factories.triage(
+            db, item, actor=staff, public_update="Too late.", publish_at=utcnow() - timedelta(days=1)
+        )
+    assert set(failure.value.errors) == {"publish_at"}

@@ -320,3 +320,14 @@ def test_nul_bytes_are_refused_before_they_reach_the_database(client, db):
     )
     assert response.status_code == 400
     assert client.get("/?planned_page=%00").status_code == 400
+
+
+def test_an_empty_title_is_called_required(client, db):
+    member = factories.user(db)
+    db.commit()
+    sign_in(client, member.email)
+    html = client.post(
+        "/tenant/requests/new",
+        data={"title": "", "csrf_token": csrf_token(client, "/tenant/requests/new")},
+    ).get_data(as_text=True)
+    assert '<p class="field__error" id="title-error">Tämä kenttä on pakollinen.</p>' in html
