@@ -132,7 +132,9 @@ def triage_request(
 
     scheduled = data.publish_at is not None
     if scheduled and data.publish_at <= now:
-        errors["publish_at"] = _l("Choose a time in the future, or leave it empty to publish at once.")
+        errors["publish_at"] = _l(
+            "Choose a time in the future, or leave it empty to publish at once."
+        )
     if scheduled and not data.public_update:
         errors["public_update"] = _l("Write the update to publish at that time.")
 

@@ -15,7 +15,7 @@ from facilities.services.roadmap import roadmap
 from facilities.services.users import set_preferred_language
 from facilities.web.access import public
 from facilities.web.htmx import render
-from facilities.web.safety import safe_next
+from facilities.web.safety import page_to_return_to
 from facilities.workflow import ROADMAP_KINDS
 
 blueprint = Blueprint("public", __name__)
@@ -56,7 +56,10 @@ def choose_language():
             db = get_session()
             set_preferred_language(db, user=current_user, language=locale)
             db.commit()
-    return redirect(safe_next(request.form.get("next")) or url_for("public.roadmap_page"))
+    # The Referer is the address bar as it is now (htmx may have changed it); `next` is the
+    # page as rendered. Either may be a form's POST-only address after an error.
+    back = page_to_return_to(request.referrer, request.form.get("next"))
+    return redirect(back or url_for("public.roadmap_page"))
 
 
 @blueprint.get("/healthz")

@@ -165,6 +165,10 @@ def test_a_publish_time_in_the_past_is_refused(db):
     item = factories.service_request(db)
     with pytest.raises(ValidationFailed) as failure:
         factories.triage(
-            db, item, actor=staff, public_update="Too late.", publish_at=utcnow() - timedelta(days=1)
+            db,
+            item,
+            actor=staff,
+            public_update="Too late.",
+            publish_at=utcnow() - timedelta(days=1),
         )
     assert set(failure.value.errors) == {"publish_at"}

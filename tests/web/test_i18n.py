@@ -76,3 +76,33 @@ def test_times_are_shown_in_helsinki_time(client, db):
     db.commit()
     html = client.get(f"/requests/{item.reference}").get_data(as_text=True)
     assert "2.7.2026 0.30" in html  # 21:30 UTC is 00:30 the next day in Helsinki (EEST)
+
+
+def test_language_switch_returns_to_the_page_in_the_address_bar(client):
+    token = csrf_token(client)
+    # htmx changed the address bar to a filtered list; the page was rendered without filters
+    response = client.post(
+        "/language",
+        data={"locale": "en", "next": "/", "csrf_token": token},
+        headers={"Referer": "http://localhost/?planned_page=2"},
+    )
+    assert response.headers["Location"] == "/?planned_page=2"
+
+
+def test_language_switch_after_a_failed_post_returns_to_a_page_not_the_form_action(client):
+    token = csrf_token(client)
+    response = client.post(
+        "/language",
+        data={"locale": "sv", "next": "http://localhost/login", "csrf_token": token},
+        headers={"Referer": "http://localhost/staff/requests/DP-2026-0001/triage"},
+    )
+    assert response.headers["Location"] == "/login"
+
+
+def test_language_switch_never_leaves_the_site(client):
+    response = client.post(
+        "/language",
+        data={"locale": "sv", "next": "https://evil.example/", "csrf_token": csrf_token(client)},
+        headers={"Referer": "https://evil.example/phish"},
+    )
+    assert response.headers["Location"] == "/"
