@@ -13,9 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 UNSAFE_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
 MIN_SECRET_LENGTH = 32
 SUPPORTED_LOCALES = ("fi", "en", "sv")
-# The languages as used in Finland: dates like 28.9.2026 in Finnish and Swedish alike.
+# Finnish and Swedish as used in Finland (28.9.2026 22.05); English as in the UK
+# (28/09/2026, 22:05), which reads better than Finland's English with dotted times.
 # Catalogs are looked up by language, so sv_FI finds the sv catalog.
-REGIONAL_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_FI"}
+REGIONAL_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
 
 
 class Environment(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from flask import Flask, abort, jsonify, make_response, redirect, request, url_for
+from flask import Flask, abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -61,6 +61,7 @@ def _ask_to_sign_in() -> object:
     login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
     if wants_json():
         return make_response(jsonify(error="unauthorized", message=_("Sign in first.")), 401)
+    flash(_("Sign in to continue."), "info")
     if htmx:
         response = make_response("", 401)
         response.headers["HX-Redirect"] = login_url

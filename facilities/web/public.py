@@ -37,7 +37,9 @@ def request_page(reference: str):
     user = current_user if current_user.is_authenticated else None
     if service_request is None or not request_service.can_view(user, service_request):
         abort(404)
-    updates = request_service.timeline(db, service_request, viewer=user)
+    # Staff see this page as its readers do; their full history is on the staff page.
+    reader = None if user is not None and user.is_staff else user
+    updates = request_service.timeline(db, service_request, viewer=reader)
     return render(
         "public/request.html",
         "public/_timeline.html",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -129,16 +130,22 @@ def triage(reference: str):
             errors = {key: str(message) for key, message in failure.errors.items()}
         else:
             db.commit()
-            flash(
-                _("%(reference)s saved.", reference=reference)
-                if changed
-                else _("Nothing to change in %(reference)s.", reference=reference),
-                "success" if changed else "info",
-            )
+            if not changed:
+                notice = _("Nothing to change in %(reference)s.", reference=reference)
+            elif data.publish_at is not None:
+                notice = _(
+                    "%(reference)s saved. The update will be published %(time)s.",
+                    reference=reference,
+                    time=format_datetime(data.publish_at, "short"),
+                )
+            else:
+                notice = _("%(reference)s saved.", reference=reference)
+            flash(notice, "success" if changed else "info")
             if compact:
                 return render_fragment(
                     "staff/_request_card.html",
                     compact=compact,
+                    notice=notice,
                     next_url=back,
                     service_request=service_request,
                     form=None,

@@ -75,7 +75,7 @@ def init_app(app: Flask) -> None:
         markdown=render_markdown,
         localized=name_in_locale,
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
-        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        date=lambda value, fmt="short": format_date(value, fmt) if value else "",
         iso_local=iso_local,
     )
     app.jinja_env.globals.update(

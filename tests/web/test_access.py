@@ -20,6 +20,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+    login_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Kirjaudu sisään jatkaaksesi." in login_page
 
 
 def test_htmx_requests_get_a_redirect_header_instead(client):

@@ -156,6 +156,7 @@ def test_bad_submission_explains_and_keeps_the_input(client, db):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="title-error"' in html and 'id="category_id-error"' in html
+    assert 'class="error-summary" role="alert"' in html and 'href="#title"' in html
     assert "My long description that must not be lost." in html and 'value="EV"' in html
     assert db.exec(select(ServiceRequest)).first() is None
 

@@ -46,6 +46,7 @@ def test_inline_triage_with_htmx_returns_the_card(staff_client, db):
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     assert html.startswith(f'<article id="request-{item.id}"')
     assert 'hx-swap-oob="true"' in html and "<html" not in html
+    assert f'role="status" tabindex="-1" autofocus>{item.reference} tallennettu.</p>' in html
     db.expire_all()
     assert db.get(ServiceRequest, item.id).status_id == planned.id
 
@@ -114,3 +115,32 @@ def test_odd_triage_input_is_a_message_not_a_crash(staff_client, db, field, valu
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Kept text." in html
     assert 'aria-invalid="true"' in html or 'class="form-error" role="alert"' in html
+
+
+def test_scheduling_says_when_the_update_will_be_published(staff_client, db):
+    item = factories.service_request(db)
+    db.commit()
+
+    response = post_triage(
+        staff_client,
+        item,
+        htmx=True,
+        public_update="Contractor chosen.",
+        publish_at="2031-06-01T09:00",
+    )
+
+    assert "Päivitys julkaistaan 1.6.2031 9.00." in response.get_data(as_text=True)
+
+
+def test_the_public_page_shows_staff_what_the_public_sees(staff_client, db):
+    item = factories.service_request(db)
+    factories.triage(
+        db,
+        item,
+        actor=staff_client.staff,
+        internal_note="Budget line 4411.",
+        public_update="Ordered.",
+    )
+    db.commit()
+    html = staff_client.get(f"/requests/{item.reference}").get_data(as_text=True)
+    assert "Ordered." in html and "Budget line" not in html
