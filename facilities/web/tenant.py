@@ -70,5 +70,4 @@ def submit():
                 "success",
             )
             return redirect(url_for("public.request_page", reference=service_request.reference))
-    flash(_("Check the highlighted fields."), "error")
-    return _form_page(request.form.to_dict(), errors, status=422)
+    return _form_page(request.form.to_dict(), errors, status=422)  # its summary lists the errors
