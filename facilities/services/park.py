@@ -13,16 +13,18 @@ _BUSINESS_ID = re.compile(r"^(\d{7})-(\d)$")
 _BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 
 
+def business_id_check_digit(digits: str) -> int | None:
+    """The check digit of a Y-tunnus's seven digits; None when no digit can be valid."""
+    remainder = sum(int(d) * w for d, w in zip(digits, _BUSINESS_ID_WEIGHTS, strict=True)) % 11
+    if remainder == 1:
+        return None
+    return 0 if remainder == 0 else 11 - remainder
+
+
 def valid_business_id(value: str) -> bool:
     """Whether `value` is a Finnish business ID (Y-tunnus) with a correct check digit."""
     match = _BUSINESS_ID.match(value.strip())
-    if not match:
-        return False
-    digits, check = match[1], int(match[2])
-    remainder = sum(int(d) * w for d, w in zip(digits, _BUSINESS_ID_WEIGHTS, strict=True)) % 11
-    if remainder == 1:
-        return False
-    return check == (0 if remainder == 0 else 11 - remainder)
+    return bool(match) and business_id_check_digit(match[1]) == int(match[2])
 
 
 def active_categories(session: Session) -> list[Category]:
