@@ -50,7 +50,12 @@ class LogSender:
     """For development and the demo: the e-mail is shown in the console, not sent."""
 
     def send(self, message: EmailMessage) -> None:
-        log.info("e-mail (not sent, no SMTP host configured):\n%s", message.as_string())
+        log.info(
+            "e-mail (not sent, no SMTP host configured)\nTo: %s\nSubject: %s\n\n%s",
+            message["To"],
+            message["Subject"],
+            message.get_content(),
+        )
 
 
 def sender_for(settings: Settings) -> MailSender:
