@@ -320,10 +320,6 @@ class Update(SQLModel, table=True):
         sa_relationship_kwargs={"foreign_keys": "Update.to_status_id"}
     )
 
-    @property
-    def is_public(self) -> bool:
-        return self.kind in PUBLIC_UPDATE_KINDS and self.published_at is not None
-
 
 # --- bookkeeping -----------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
@@ -41,11 +41,10 @@ def messages_for(error: ValidationError) -> dict[str, str]:
 
 
 def parse_form(
-    model: type[Model], form: MultiDict[str, str], **extra: Any
+    model: type[Model], form: MultiDict[str, str]
 ) -> tuple[Model | None, dict[str, str]]:
     """(instance, {}) when the form is valid, else (None, messages per field)."""
     data = {key: form.get(key) for key in model.model_fields if key in form}
-    data.update(extra)
     try:
         return model.model_validate(data), {}
     except ValidationError as error:

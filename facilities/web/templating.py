@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Flask, request, url_for
@@ -63,20 +63,12 @@ def url_with(**changes: Any) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
-def iso_local(value: datetime | None) -> str:
-    """A stored time as the value of an <input type=datetime-local> in the park's zone."""
-    from facilities.web.i18n import utc_to_local
-
-    return utc_to_local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown,
         localized=name_in_locale,
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         date=lambda value, fmt="short": format_date(value, fmt) if value else "",
-        iso_local=iso_local,
     )
     app.jinja_env.globals.update(
         target_label=target_label,
