@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, or_
+from sqlalchemy import case, or_, update
 from sqlmodel import Session, col, select
 
 from facilities.models import (
@@ -167,6 +167,21 @@ def triage_request(
         raise ValidationFailed(errors)
 
     before = _snapshot(service_request)
+    keeps_duplicate = target_status.kind == StatusKind.duplicate and duplicate_target is not None
+    planned = {
+        "status_id": target_status.id,
+        "priority": str(data.priority.value),
+        "visibility": str(data.visibility.value),
+        "target": quarter_of(target_start, target_end),
+        "duplicate_of_id": duplicate_target.id
+        if keeps_duplicate
+        else service_request.duplicate_of_id,
+    }
+    changed_fields = [key for key in planned if planned[key] != before[key]]
+    if not changed_fields and not (data.public_update or data.internal_note):
+        return False
+    _claim_version(session, service_request, expected=data.version, now=now)
+
     status_changed = target_status.id != service_request.status_id
     entries: list[Update] = []  # what this form adds to the timeline
     if status_changed:
@@ -210,30 +225,24 @@ def triage_request(
     service_request.priority = data.priority
     service_request.visibility = data.visibility
     service_request.target_start, service_request.target_end = target_start, target_end
-    if target_status.kind == StatusKind.duplicate and duplicate_target is not None:
+    if keeps_duplicate:
         service_request.duplicate_of_id = duplicate_target.id
         service_request.duplicate_of = duplicate_target
 
-    after = _snapshot(service_request)
-    changed = after != before or bool(data.public_update or data.internal_note)
-    if changed:
-        service_request.version += 1
-        service_request.updated_at = now
-        changed_fields = [key for key in after if after[key] != before[key]]
-        audit.record(
-            session,
-            actor=actor,
-            action="request.triaged",
-            entity="service_request",
-            entity_id=service_request.id,
-            before={key: before[key] for key in changed_fields},
-            after={
-                **{key: after[key] for key in changed_fields},
-                **({"public_update": data.public_update} if data.public_update else {}),
-                **({"publish_at": data.publish_at.isoformat()} if scheduled else {}),
-                **({"internal_note": True} if data.internal_note else {}),
-            },
-        )
+    audit.record(
+        session,
+        actor=actor,
+        action="request.triaged",
+        entity="service_request",
+        entity_id=service_request.id,
+        before={key: before[key] for key in changed_fields},
+        after={
+            **{key: planned[key] for key in changed_fields},
+            **({"public_update": data.public_update} if data.public_update else {}),
+            **({"publish_at": data.publish_at.isoformat()} if scheduled else {}),
+            **({"internal_note": True} if data.internal_note else {}),
+        },
+    )
     session.add_all(entries)
     session.flush()
     if notify:
@@ -242,4 +251,24 @@ def triage_request(
                 notifications.update_published(
                     session, service_request=service_request, entry=entry
                 )
-    return changed
+    return True
+
+
+def _claim_version(
+    session: Session, service_request: ServiceRequest, *, expected: int, now: datetime
+) -> None:
+    """Move the row from version `expected` to the next one, in the database, atomically.
+
+    Of two saves of the same form, the second waits for the first one's row lock (or
+    SQLite's write lock) and then finds the version moved on: exactly one of them wins.
+    """
+    claimed = session.exec(
+        update(ServiceRequest)
+        .where(col(ServiceRequest.id) == service_request.id, ServiceRequest.version == expected)
+        .values(version=expected + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise VersionConflict()
+    # The row is ours until commit; keep the loaded object in step with it.
+    service_request.version, service_request.updated_at = expected + 1, now

@@ -16,6 +16,7 @@ from facilities.services.users import set_preferred_language
 from facilities.web.access import public
 from facilities.web.htmx import render
 from facilities.web.safety import page_to_return_to
+from facilities.web.templating import keeps_query
 from facilities.workflow import ROADMAP_KINDS
 
 blueprint = Blueprint("public", __name__)
@@ -23,6 +24,7 @@ blueprint = Blueprint("public", __name__)
 
 @blueprint.get("/")
 @public
+@keeps_query(*(f"{kind.value}_page" for kind in ROADMAP_KINDS))
 def roadmap_page():
     pages = {kind: page_number(request.args.get(f"{kind.value}_page")) for kind in ROADMAP_KINDS}
     columns = roadmap(get_session(), pages=pages, per_page=get_settings().per_page)

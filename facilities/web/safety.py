@@ -19,10 +19,18 @@ def safe_next(target: str | None) -> str | None:
 
 
 def refuse_nul_bytes() -> None:
-    """before_request: no one types a NUL byte, and PostgreSQL cannot store or search one."""
-    for values in (request.args, request.form):
-        if any("\x00" in value for value in values.values()):
-            abort(400)
+    """before_request: no one types a NUL byte, and PostgreSQL cannot store or search one.
+
+    Every value counts: the path (`/requests/%00`), each value of a repeated query or
+    form field, and the field names.
+    """
+    values = [request.path]
+    for multidict in (request.args, request.form):
+        for key, items in multidict.lists():
+            values.append(key)
+            values.extend(items)
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def page_to_return_to(*candidates: str | None) -> str | None:

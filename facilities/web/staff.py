@@ -22,6 +22,7 @@ from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment
 from facilities.web.i18n import local_to_utc, utc_to_local
 from facilities.web.safety import safe_next
+from facilities.web.templating import keeps_query
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -46,6 +47,7 @@ def _triage_context(items: list[ServiceRequest]) -> dict:
 
 @blueprint.get("/queue")
 @staff_only
+@keeps_query("status", "category", "building", "q", "page")
 def queue_page():
     db = get_session()
     filters = QueueFilter(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -55,10 +56,29 @@ def target_label(start: date | None, end: date | None) -> str:
     return ""
 
 
+QUERY_ATTRIBUTE = "query_arguments"
+View = TypeVar("View", bound=Callable)
+
+
+def keeps_query(*names: str) -> Callable[[View], View]:
+    """Declare the query arguments a view understands; links it builds keep only these."""
+
+    def mark(view: View) -> View:
+        setattr(view, QUERY_ATTRIBUTE, frozenset(names))
+        return view
+
+    return mark
+
+
 def url_with(**changes: Any) -> str:
-    """The current URL with some query arguments changed (for pagination and filters)."""
-    # url_for treats _external, _method … as its own options: never pass them from a URL
-    args = {key: value for key, value in request.args.items() if not key.startswith("_")}
+    """The current URL with some query arguments changed (for pagination and filters).
+
+    Only the arguments the view declares with `keeps_query` are carried over: anything
+    else in the address (`?endpoint=x`, `?_external=1`) would reach url_for as an option.
+    """
+    view = current_app.view_functions[request.endpoint]
+    known = getattr(view, QUERY_ATTRIBUTE, frozenset())
+    args = {key: value for key, value in request.args.items() if key in known}
     args.update({key: value for key, value in changes.items() if value is not None})
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 

@@ -17,12 +17,14 @@ from facilities.services.park import active_categories, buildings
 from facilities.web.access import tenant_only
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render
+from facilities.web.templating import keeps_query
 
 blueprint = Blueprint("tenant", __name__, url_prefix="/tenant")
 
 
 @blueprint.get("/requests")
 @tenant_only
+@keeps_query("page")
 def requests_page():
     page = request_service.tenant_requests(
         get_session(),

@@ -172,3 +172,55 @@ def test_a_publish_time_in_the_past_is_refused(db):
             publish_at=utcnow() - timedelta(days=1),
         )
     assert set(failure.value.errors) == {"publish_at"}
+
+
+def test_two_concurrent_saves_of_the_same_version_let_exactly_one_win(app, db):
+    """Two staff sessions save the same form at once: one wins, the other gets a conflict."""
+    import threading
+
+    from sqlmodel import Session
+
+    from facilities.db import get_engine
+    from facilities.models import ServiceRequest
+
+    staff_a, staff_b = factories.staff(db), factories.staff(db)
+    item = factories.service_request(db)
+    db.commit()
+    engine = get_engine(app)
+
+    def save(session, actor_id, to):
+        loaded = session.get(ServiceRequest, item.id)
+        actor = session.get(type(staff_a), actor_id)
+        return factories.triage(session, loaded, actor=actor, to=to, version=1)
+
+    first = Session(engine, expire_on_commit=False)
+    second = Session(engine, expire_on_commit=False)
+    # Both load version 1 before either saves, as two open browser tabs do.
+    first.get(ServiceRequest, item.id), second.get(ServiceRequest, item.id)
+    second.commit()  # end the read so the second save starts its own transaction
+    assert save(first, staff_a.id, "planned") is True  # holds the row until commit
+
+    outcome: list[object] = []
+
+    def second_save() -> None:
+        with app.app_context():
+            try:
+                outcome.append(save(second, staff_b.id, "review"))
+            except Exception as error:  # the assertion below says which
+                second.rollback()
+                outcome.append(error)
+
+    thread = threading.Thread(target=second_save)
+    thread.start()
+    first.commit()  # the second save, waiting on the lock or not, now sees version 2
+    thread.join(timeout=30)
+    first.close(), second.close()
+
+    assert len(outcome) == 1 and isinstance(outcome[0], VersionConflict), outcome
+    db.expire_all()
+    saved = db.get(ServiceRequest, item.id)
+    assert (saved.version, saved.status.slug) == (2, "planned")
+    changes = db.exec(
+        select(Update).where(Update.request_id == item.id, Update.kind == UpdateKind.status_change)
+    ).all()
+    assert len(changes) == 1
