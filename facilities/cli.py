@@ -100,11 +100,55 @@ def create_user_command(
                 preferred_language=language,
             )
         except ValidationFailed as failure:
-            raise click.ClickException(
-                "; ".join(f"{field}: {message}" for field, message in failure.errors.items())
-            ) from None
+            raise click.ClickException(_messages(failure)) from None
         session.commit()
         click.echo(f"Created {user.role.value} {user.email}.")
+
+
+def _user_by_email(session, email: str):
+    from sqlmodel import select
+
+    from facilities.models import User
+    from facilities.services.users import normalize_email
+
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}.")
+    return user
+
+
+@cli.command("set-password")
+@click.option("--email", required=True)
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def set_password_command(email: str, password: str) -> None:
+    """Set a user's password; every session of theirs ends."""
+    from facilities.services.users import set_password
+
+    with session_scope(get_engine()) as session:
+        user = _user_by_email(session, email)
+        try:
+            set_password(session, user=user, password=password, actor=None)
+        except ValidationFailed as failure:
+            raise click.ClickException(_messages(failure)) from None
+        session.commit()
+        click.echo(f"Password set for {user.email}; their sessions have ended.")
+
+
+@cli.command("deactivate-user")
+@click.option("--email", required=True)
+def deactivate_user_command(email: str) -> None:
+    """Stop a user from signing in; every session of theirs ends now."""
+    from facilities.services.users import deactivate_user
+
+    with session_scope(get_engine()) as session:
+        user = _user_by_email(session, email)
+        deactivate_user(session, user=user, actor=None)
+        session.commit()
+        click.echo(f"{user.email} deactivated; their sessions have ended.")
+
+
+def _messages(failure: ValidationFailed) -> str:
+    return "; ".join(f"{field}: {message}" for field, message in failure.errors.items())
 
 
 @cli.command("run-job")

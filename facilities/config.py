@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     mail_from: str = "Digipolis <noreply@localhost>"
     ratelimit_storage_uri: str = "memory://"
     trusted_proxies: int = Field(default=0, ge=0, le=5)  # load balancers in front, for client IPs
+    remember_days: int = Field(default=30, ge=1, le=365)  # "keep me signed in" lasts this long
     scheduler_interval_seconds: int = Field(default=30, ge=1)
     per_page: int = Field(default=20, ge=1, le=200)
 

@@ -5,6 +5,7 @@ No `from __future__ import annotations` here: SQLModel reads the annotations at 
 Times are aware datetimes stored in UTC and shown in the park's time zone.
 """
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Any, Optional
@@ -19,6 +20,10 @@ from facilities.workflow import StatusKind
 def utcnow() -> datetime:
     """Now, aware, in UTC: the form every stored time has."""
     return datetime.now(UTC)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def enum_type(enum_class: type[Enum]) -> sa.Enum:
@@ -134,6 +139,8 @@ class User(SQLModel, table=True):
     preferred_language: str = Field(default="fi", max_length=5)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Part of every session's user id: a new value ends all of the user's sessions.
+    session_token: str = Field(default_factory=new_session_token, max_length=64)
 
     tenant: Tenant | None = Relationship()
 
@@ -151,7 +158,8 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the signed session cookie keeps: the id and the current session token."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_staff(self) -> bool:
@@ -160,6 +168,19 @@ class User(SQLModel, table=True):
     @property
     def is_tenant_user(self) -> bool:
         return self.role in TENANT_ROLES and self.tenant_id is not None
+
+
+class RememberToken(SQLModel, table=True):
+    """One "keep me signed in" device: a random selector, and the validator's hash only."""
+
+    __tablename__ = "remember_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    selector: str = Field(max_length=32, unique=True)
+    validator_hash: str = Field(max_length=64)  # sha256 hex of the cookie's secret half
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
 
 
 class Status(SQLModel, table=True):

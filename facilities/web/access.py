@@ -31,6 +31,7 @@ def allow(who: str | Iterable[Role]) -> Callable[[View], View]:
 public = allow(EVERYONE)
 tenant_only = allow(TENANT_ROLES)
 staff_only = allow(STAFF_ROLES)
+signed_in = allow(frozenset(Role))
 
 
 def wants_json() -> bool:

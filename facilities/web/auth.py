@@ -1,19 +1,52 @@
-"""Signing in and out with e-mail and password."""
+"""Signing in and out, "keep me signed in", and changing one's password."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+import math
+import time
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 
+from facilities import get_settings
 from facilities.db import get_session
 from facilities.extensions import limiter, login_manager
 from facilities.models import User
-from facilities.services.users import authenticate, record_sign_in, record_sign_out
-from facilities.web.access import public
+from facilities.services import ValidationFailed
+from facilities.services.users import (
+    authenticate,
+    change_password,
+    end_all_sessions,
+    issue_remember_token,
+    normalize_email,
+    record_sign_in,
+    record_sign_out,
+    user_for_remember_token,
+    user_for_session,
+)
+from facilities.web.access import public, signed_in
 from facilities.web.safety import safe_next
 
 blueprint = Blueprint("auth", __name__)
+REMEMBER_COOKIE = "facilities_remember"
+# Failed sign-ins per account, from any address: each step slows a guesser down further.
+ACCOUNT_LIMITS = "5 per minute;20 per hour;50 per day"
+ADDRESS_LIMIT = "10 per minute"
 
 
 def init_login(app: Flask) -> None:
@@ -21,8 +54,41 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        return user_for_session(get_session(), user_id)
+
+    @login_manager.request_loader
+    def load_user_from_remember_cookie(_request) -> User | None:
+        cookie = request.cookies.get(REMEMBER_COOKIE)
+        if not cookie:
+            return None
+        user = user_for_remember_token(get_session(), cookie)
+        if user is None:
+            g.forget_device = True  # revoked or expired: stop sending it
+            return None
+        login_user(user, fresh=False)  # the session carries on from here
+        return user
+
+    @app.after_request
+    def forget_revoked_device(response: Response) -> Response:
+        if g.get("forget_device"):
+            _delete_remember_cookie(response)
+        return response
+
+
+def _set_remember_cookie(response: Response, value: str, lifetime: timedelta) -> None:
+    settings = get_settings()
+    response.set_cookie(
+        REMEMBER_COOKIE,
+        value,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        secure=settings.base_url.startswith("https://"),
+        samesite="Lax",
+    )
+
+
+def _delete_remember_cookie(response: Response) -> None:
+    response.delete_cookie(REMEMBER_COOKIE, httponly=True, samesite="Lax")
 
 
 def _landing_for(user: User) -> str:
@@ -33,37 +99,112 @@ def _landing_for(user: User) -> str:
     return url_for("public.roadmap_page")
 
 
+def _account_key() -> str:
+    return "account:" + normalize_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _login_page(email: str, error: str | None, status: int) -> Response:
+    next_url = safe_next(request.values.get("next"))
+    return make_response(
+        render_template("auth/login.html", email=email, error=error, next_url=next_url), status
+    )
+
+
+def _too_many_attempts(limit: RequestLimit) -> Response:
+    """The sign-in form again, with the address typed and when to try again."""
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    minutes = math.ceil(seconds / 60)
+    response = _login_page(
+        request.form.get("email", ""),
+        ngettext(
+            "Too many sign-in attempts. Try again in %(num)s minute.",
+            "Too many sign-in attempts. Try again in %(num)s minutes.",
+            minutes,
+        ),
+        429,
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_attempts)
+@limiter.limit(
+    ACCOUNT_LIMITS,
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    on_breach=_too_many_attempts,
+)
 def login():
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or _landing_for(current_user))
     email = request.form.get("email", "")
-    error = None
-    if request.method == "POST":
-        db = get_session()
-        user = authenticate(db, email=email, password=request.form.get("password", ""))
-        record_sign_in(db, user=user, succeeded=user is not None, email=email)
-        db.commit()
-        if user is not None:
-            login_user(user, remember=bool(request.form.get("remember")))
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(next_url or _landing_for(user))
-        error = _("The e-mail address or password is wrong.")
-    return render_template("auth/login.html", email=email, error=error, next_url=next_url), (
-        401 if error else 200
-    )
+    if request.method == "GET":
+        return _login_page(email, None, 200)
+    db = get_session()
+    user = authenticate(db, email=email, password=request.form.get("password", ""))
+    record_sign_in(db, user=user, succeeded=user is not None, email=email)
+    remember = None
+    if user is not None and request.form.get("remember"):
+        lifetime = timedelta(days=get_settings().remember_days)
+        remember = (issue_remember_token(db, user=user, lifetime=lifetime), lifetime)
+    db.commit()
+    if user is None:
+        return _login_page(email, _("The e-mail address or password is wrong."), 401)
+    login_user(user)
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    response = redirect(next_url or _landing_for(user))
+    if remember:
+        _set_remember_cookie(response, *remember)
+    return response
 
 
 @blueprint.post("/logout")
 @public
 def logout():
+    """Signing out ends every session of the user, on every device."""
     if current_user.is_authenticated:
         db = get_session()
         record_sign_out(db, user=current_user)
+        end_all_sessions(db, user=current_user)
         db.commit()
     logout_user()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("public.roadmap_page"))
+    response = redirect(url_for("public.roadmap_page"))
+    _delete_remember_cookie(response)
+    return response
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def password_page():
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        db = get_session()
+        try:
+            change_password(
+                db,
+                user=current_user,
+                current_password=request.form.get("current_password", ""),
+                new_password=request.form.get("new_password", ""),
+                repeated=request.form.get("repeated_password", ""),
+            )
+        except ValidationFailed as failure:
+            errors = {key: str(message) for key, message in failure.errors.items()}
+        else:
+            db.commit()
+            login_user(current_user._get_current_object())  # this session, with the new token
+            flash(_("Your password was changed. Other devices have been signed out."), "success")
+            response = redirect(_landing_for(current_user))
+            _delete_remember_cookie(response)
+            return response
+    return make_response(
+        render_template("auth/password.html", errors=errors), 422 if errors else 200
+    )

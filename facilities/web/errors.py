@@ -61,6 +61,8 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if error.response is not None:  # the view made its own (the sign-in form on 429)
+            return error.response
         return _respond(error.code)
 
     @app.errorhandler(InternalServerError)

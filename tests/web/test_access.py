@@ -4,6 +4,7 @@ from flask import Blueprint
 from facilities.models import Role, Visibility
 from facilities.web.access import check_declared
 from tests import factories
+from facilities.web.auth import REMEMBER_COOKIE
 from tests.conftest import sign_in
 
 
@@ -143,7 +144,8 @@ def test_remember_me_cookie_is_secure_over_https(database_url, db):
     )
     assert response.status_code == 302
     cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
-    assert "Secure" in cookies["remember_token"] and "HttpOnly" in cookies["remember_token"]
+    remember = cookies[REMEMBER_COOKIE]
+    assert "Secure" in remember and "HttpOnly" in remember and "SameSite=Lax" in remember
     assert "Secure" in cookies["session"]
 
 
@@ -154,14 +156,15 @@ def test_sign_in_attempts_are_limited_per_client_behind_a_proxy(database_url):
     client = app.test_client()
     token = csrf_token(client, "/login")
 
-    def attempt(address):
+    def attempt(address, number=0):
         return client.post(
             "/login",
-            data={"email": "nobody@example.com", "password": "wrong", "csrf_token": token},
+            # a new account each time: only the per-address limit counts here
+            data={"email": f"nobody{number}@example.com", "password": "wrong", "csrf_token": token},
             headers={"X-Forwarded-For": address},
         ).status_code
 
-    statuses = [attempt("192.0.2.10") for _ in range(11)]
+    statuses = [attempt("192.0.2.10", number) for number in range(11)]
     assert statuses == [401] * 10 + [429]
     assert attempt("192.0.2.20") == 401  # someone else behind the same proxy is not blocked
 
