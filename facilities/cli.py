@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
+from pydantic import ValidationError
 
 from facilities import PROJECT_ROOT, create_app
 from facilities.db import get_engine, session_scope
@@ -20,7 +21,14 @@ from facilities.services import ValidationFailed
 
 
 def _create_app() -> object:
-    return create_app()
+    """The app from the environment; a setting that is wrong is one clear line, not a traceback."""
+    try:
+        return create_app()
+    except ValidationError as error:
+        problems = "; ".join(
+            str(detail["msg"]).removeprefix("Value error, ") for detail in error.errors()
+        )
+        raise click.ClickException(f"Settings: {problems}") from None
 
 
 cli = FlaskGroup(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,14 +10,32 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Placeholders people copy from examples; a production secret must be none of these.
-UNSAFE_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
 MIN_SECRET_LENGTH = 32
+# zxcvbn's estimate of the guesses a secret takes, as a power of ten. Repeats, words,
+# keyboard runs and sequences score far below it (`changeme` four times: 10^3); random keys of
+# 32 characters or more from `secrets` score 10^27 and up.
+MIN_SECRET_GUESSES_LOG10 = 24
+MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 SUPPORTED_LOCALES = ("fi", "en", "sv")
 # Finnish and Swedish as used in Finland (28.9.2026 22.05); English as in the UK
 # (28/09/2026, 22:05), which reads better than Finland's English with dotted times.
 # Catalogs are looked up by language, so sv_FI finds the sv catalog.
 REGIONAL_LOCALES = {"fi": "fi_FI", "sv": "sv_FI", "en": "en_GB"}
+
+
+@functools.lru_cache(maxsize=8)
+def secret_key_problem(secret: str) -> str | None:
+    """Why `secret` is unsafe as a signing key, or None when it is fine."""
+    if not secret:
+        return "is not set"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    from zxcvbn import zxcvbn  # only when a key is checked: it loads word lists
+
+    estimate = zxcvbn(secret, max_length=256)
+    if estimate["guesses_log10"] < MIN_SECRET_GUESSES_LOG10:
+        return "is predictable (repeated patterns, words, or keyboard and number runs)"
+    return None
 
 
 class Environment(StrEnum):
@@ -87,14 +106,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def refuse_unsafe_secret(self) -> Settings:
-        if self.env is not Environment.development and (
-            self.secret_key.strip().lower() in UNSAFE_SECRETS
-            or len(self.secret_key) < MIN_SECRET_LENGTH
-        ):
+        """Outside development the secret signs sessions: it must be long and random."""
+        if self.env is Environment.development:
+            return self
+        problem = secret_key_problem(self.secret_key)
+        if problem:
             raise ValueError(
-                "FACILITIES_SECRET_KEY must be set to a random value of at least "
-                f"{MIN_SECRET_LENGTH} characters outside development "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                f"FACILITIES_SECRET_KEY {problem}. Outside development it signs every "
+                f"session, so make a random one: {MAKE_A_SECRET}"
             )
         return self
 

@@ -39,8 +39,37 @@ def test_app_refuses_to_start_in_production_without_a_secret(tmp_path):
             "FACILITIES_ENV": "production",
         },
     )
-    assert result.exit_code != 0
-    assert "FACILITIES_SECRET_KEY" in str(result.exception) + result.output
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Settings: FACILITIES_SECRET_KEY is not set.")
+    assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+
+
+def test_create_user_refuses_a_list_of_addresses(database_url):
+    result = CliRunner().invoke(
+        cli,
+        ["create-user", "--email", "x,evil@example.org", "--name", "X", "--role", "staff"],
+        input="a long enough password\na long enough password\n",
+        env=_env(database_url),
+    )
+    assert result.exit_code == 1
+    assert "email:" in result.output
+
+
+def test_set_password_and_deactivate_from_the_command_line(database_url, db):
+    staff = factories.staff(db)
+    db.commit()
+    env = _env(database_url)
+    result = CliRunner().invoke(
+        cli, ["set-password", "--email", staff.email, "--password", "new password here"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["deactivate-user", "--email", staff.email.upper()], env=env)
+    assert result.exit_code == 0, result.output
+    db.expire_all()
+    saved = db.get(User, staff.id)
+    assert saved.active is False
+    unknown = CliRunner().invoke(cli, ["deactivate-user", "--email", "no@example.com"], env=env)
+    assert unknown.exit_code == 1 and "No user" in unknown.output
 
 
 def test_create_user_for_a_tenant(database_url, db):

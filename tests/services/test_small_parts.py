@@ -7,6 +7,7 @@ from facilities.markdown import render_markdown
 from facilities.services.pagination import page_number
 from facilities.services.park import valid_business_id
 from facilities.services.targets import quarter_bounds, quarter_choices, quarter_of
+from tests.conftest import TEST_SECRET
 
 
 @pytest.mark.parametrize("value", ["0737546-2", "1572860-0", "2874501-2"])
@@ -51,10 +52,37 @@ def test_production_refuses_a_weak_secret(monkeypatch):
     assert Settings(env="development").secret_key == ""
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "a" * 32,
+        "changeme" * 4,
+        "password" * 4,
+        "Password123!" * 3,
+        "abcdefghijklmnopqrstuvwxyz012345",
+        "qwertyuiopasdfghjklzxcvbnm123456",
+        "0123456789" * 4,
+    ],
+)
+def test_production_refuses_a_predictable_secret_and_says_how_to_make_one(secret):
+    with pytest.raises(ValueError) as refusal:
+        Settings(env="production", secret_key=secret)
+    assert "is predictable" in str(refusal.value)
+    assert "secrets.token_urlsafe(48)" in str(refusal.value)
+
+
+def test_production_takes_a_random_secret():
+    import secrets
+
+    for make in (secrets.token_urlsafe, secrets.token_hex):
+        key = make(32)
+        assert Settings(env="production", secret_key=key).secret_key == key
+
+
 def test_settings_read_the_platform_variables(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db:5432/app")
     monkeypatch.setenv("PORT", "8123")
-    monkeypatch.setenv("FACILITIES_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("FACILITIES_SECRET_KEY", TEST_SECRET)
     settings = Settings()
     assert settings.database_url == "postgresql+psycopg://u:p@db:5432/app"
     assert settings.port == 8123
