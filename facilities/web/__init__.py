@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from facilities.web import access, errors, i18n, safety, templating  # noqa: F401  (i18n used by create_app)
+from facilities.web import access, errors, headers, i18n, safety, templating  # noqa: F401  (i18n used by create_app)
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     auth.init_login(app)
     errors.init_app(app)
     templating.init_app(app)
+    headers.init_app(app)
     app.before_request(safety.refuse_nul_bytes)
     app.before_request(access.enforce_access)
     access.check_declared(app)
