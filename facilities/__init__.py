@@ -52,7 +52,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    db.init_app(app, db.make_engine(settings.database_url_or_default(app.instance_path)))
+    database_url = settings.database_url_or_default(app.instance_path)
+    development = settings.env.value == "development"
+    db.init_app(app, db.make_engine(database_url, create=development))
     babel.init_app(
         app, locale_selector=web.i18n.select_locale, timezone_selector=lambda: settings.timezone
     )

@@ -47,10 +47,17 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    """Migrate the database to REVISION (default: the newest)."""
+    """Migrate the database to REVISION (default: the newest); makes an SQLite file if need be."""
+    from facilities import get_settings
+    from facilities.db import make_engine
     from facilities.migrate import upgrade
 
-    upgrade(get_engine(), revision)
+    url = get_settings().database_url_or_default(current_app.instance_path)
+    engine = make_engine(url, create=True)
+    try:
+        upgrade(engine, revision)
+    finally:
+        engine.dispose()
     click.echo(f"Database at {revision}.")
 
 

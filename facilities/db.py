@@ -4,20 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 ENGINE_KEY = "facilities.engine"
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3)."""
+def make_engine(database_url: str, *, create: bool = False) -> Engine:
+    """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (psycopg 3).
+
+    An SQLite file is only made when `create` is set (migrations, development, the demo):
+    a web process pointed at a missing file must fail, not serve an empty database.
+    """
     if database_url.startswith("sqlite"):
-        engine = create_engine(
-            database_url, connect_args={"check_same_thread": False, "timeout": 15}
-        )
+        url = make_url(database_url)
+        path = url.database or ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            if create:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            else:
+                url = url.set(
+                    database=f"file:{quote(str(Path(path).absolute()))}",
+                    query={"mode": "rw", "uri": "true"},
+                )
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(database_url, pool_pre_ping=True)

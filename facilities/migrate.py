@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
 
 from facilities import PACKAGE_ROOT
 
@@ -28,3 +31,21 @@ def downgrade(engine: Engine, revision: str) -> None:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    """The revisions the code's models expect (read from the migration files once)."""
+    config = Config()
+    config.set_main_option("script_location", str(PACKAGE_ROOT / "migrations"))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def schema_state(connection: Connection) -> str:
+    """ "current", "behind" (migrations to run) or "missing" (never migrated)."""
+    try:
+        with connection.begin_nested():
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except Exception:  # no such table: the database was never migrated
+        return "missing"
+    return "current" if {row[0] for row in rows} == head_revisions() else "behind"

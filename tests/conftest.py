@@ -41,7 +41,7 @@ def database_template(tmp_path_factory) -> Iterator[dict]:
     raw = os.environ.get("TEST_DATABASE_URL")
     if not raw:
         path = tmp_path_factory.mktemp("database") / "template.db"
-        engine = make_engine(f"sqlite:///{path}")
+        engine = make_engine(f"sqlite:///{path}", create=True)
         upgrade(engine)
         engine.dispose()
         yield {"backend": "sqlite", "path": path}

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template
+import contextlib
+import logging
+
+from flask import Flask, g, jsonify, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from facilities.extensions import login_manager
 from facilities.web.access import wants_json
+
+log = logging.getLogger(__name__)
 
 TITLES = {
     400: _l("Bad request"),
@@ -18,6 +26,7 @@ TITLES = {
     413: _l("Too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
+    503: _l("Service unavailable"),
 }
 EXPLANATIONS = {
     400: _l("The request could not be understood. Go back and try again."),
@@ -32,7 +41,13 @@ EXPLANATIONS = {
     500: _l(
         "The error has been logged. Try again in a moment; if it keeps happening, contact the property manager."
     ),
+    503: _l(
+        "The service is out of order for a moment. Nothing you sent was saved; try again in a few minutes."
+    ),
 }
+# The database is down or unreachable: the page says so without touching it again.
+DATABASE_OUTAGES = (OperationalError, InterfaceError, SQLAlchemyTimeoutError, DisconnectionError)
+RETRY_AFTER_SECONDS = 30
 
 
 def _respond(code: int, explanation: str | None = None):
@@ -68,3 +83,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
         return _respond(500)
+
+    for outage in DATABASE_OUTAGES:
+        app.register_error_handler(outage, database_unavailable)
+
+
+def database_unavailable(error: Exception):
+    """503 with the styled page, rendered without the database (and so without the user)."""
+    log.error("database unavailable: %s", error)
+    session = g.pop("db_session", None)
+    if session is not None:
+        with contextlib.suppress(Exception):
+            session.close()
+    g._login_user = login_manager.anonymous_user()  # base.html must not load the user
+    response = _respond(503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

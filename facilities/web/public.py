@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
 from facilities import get_settings
 from facilities.config import SUPPORTED_LOCALES
-from facilities.db import get_session
+from facilities.db import get_engine, get_session
+from facilities.migrate import schema_state
 from facilities.services import requests as request_service
 from facilities.services.pagination import page_number
 from facilities.services.roadmap import roadmap
@@ -69,8 +69,12 @@ def choose_language():
 @blueprint.get("/healthz")
 @public
 def healthz():
+    """200 only when the database answers and its schema is what this code expects."""
     try:
-        get_session().exec(text("SELECT 1")).one()
+        with get_engine().connect() as connection:
+            schema = schema_state(connection)
     except Exception as error:  # any database failure means "not healthy"
         return jsonify(status="unavailable", database=type(error).__name__), 503
-    return jsonify(status="ok", database="ok")
+    if schema != "current":  # "behind": run `facilities db upgrade`
+        return jsonify(status="unavailable", database="ok", schema=schema), 503
+    return jsonify(status="ok", database="ok", schema=schema)

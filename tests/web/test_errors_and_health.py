@@ -40,3 +40,65 @@ def test_server_errors_render_the_error_page(app):
     response = app.test_client().get("/explode")
     assert response.status_code == 500 and "<html" in response.get_data(as_text=True)
     assert "boom" not in response.get_data(as_text=True)
+
+
+def test_health_is_503_while_the_schema_is_behind_the_code(app, client, db):
+    from sqlalchemy import text
+
+    db.exec(text("UPDATE alembic_version SET version_num = '0002'"))
+    db.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "ok", "schema": "behind"}
+
+
+def test_health_is_503_for_a_database_that_was_never_migrated(tmp_path):
+    from facilities.db import make_engine
+
+    empty = make_engine(f"sqlite:///{tmp_path}/empty.db", create=True)
+    with empty.connect():
+        pass  # makes the file, with no tables
+    empty.dispose()
+    response = make_test_app(f"sqlite:///{tmp_path}/empty.db").test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["schema"] == "missing"
+
+
+def test_a_missing_sqlite_file_is_not_created_outside_development(tmp_path):
+    path = tmp_path / "forgotten.db"
+    app = make_test_app(f"sqlite:///{path}")
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 503
+    page = client.get("/")
+    assert page.status_code == 503 and "<html" in page.get_data(as_text=True)
+    assert not path.exists()
+
+
+def _take_the_database_down(app):
+    from facilities.db import ENGINE_KEY, make_engine
+
+    app.extensions[ENGINE_KEY].dispose()
+    # Nothing listens on port 1: every connection is refused, as when the server is down.
+    app.extensions[ENGINE_KEY] = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/gone")
+
+
+def test_database_outage_gives_the_styled_503_page_even_to_signed_in_users(app, client, db):
+    from tests import factories
+    from tests.conftest import csrf_token, sign_in
+
+    staff = factories.staff(db)
+    item = factories.service_request(db)
+    db.commit()
+    sign_in(client, staff.email)
+    token = csrf_token(client, "/staff/queue")
+    _take_the_database_down(app)
+
+    queue = client.get("/staff/queue")
+    triage = client.post(f"/staff/requests/{item.reference}/triage", data={"csrf_token": token})
+    roadmap = client.get("/")
+    as_json = client.get("/", headers={"Accept": "application/json"})
+
+    for response in (queue, triage, roadmap):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+        assert '<link rel="stylesheet"' in html and "Palvelu ei ole käytettävissä" in html
+    assert as_json.status_code == 503 and as_json.get_json()["error"] == 503
