@@ -103,8 +103,15 @@ def database_url(database_template, tmp_path) -> Iterator[str]:
 
 
 def make_test_app(database_url: str, **overrides):
+    """An app for one test; its rate-limit counters are its own, also in a shared Redis."""
     return create_app(
-        {"env": "testing", "secret_key": TEST_SECRET, "database_url": database_url, **overrides}
+        {
+            "env": "testing",
+            "secret_key": TEST_SECRET,
+            "database_url": database_url,
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            **overrides,
+        }
     )
 
 

@@ -196,3 +196,52 @@ def test_sign_ins_and_outs_are_audited(client, db):
         ("user.signed_out", member.id),
     ]
     assert events[0].after == {"email": member.email}
+
+
+def test_failed_sign_ins_are_limited_per_account_from_any_address(database_url, db):
+    from tests.conftest import csrf_token, make_test_app
+
+    member = factories.user(db)
+    db.commit()
+    app = make_test_app(database_url, trusted_proxies=1)
+    client = app.test_client()
+    token = csrf_token(client, "/login")
+
+    def attempt(address, password="wrong"):
+        return client.post(
+            "/login",
+            data={"email": member.email.upper(), "password": password, "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+        )
+
+    guesses = [attempt(f"192.0.2.{number}").status_code for number in range(1, 6)]
+    assert guesses == [401] * 5
+    blocked = attempt("198.51.100.7", password=factories.PASSWORD)  # the right one, too late
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["Retry-After"]) <= 60
+    html = blocked.get_data(as_text=True)
+    assert "Liian monta kirjautumisyritystä" in html
+    assert f'value="{member.email.upper()}"' in html  # the address typed comes back
+
+
+def test_successful_sign_ins_do_not_count_against_the_account(database_url, db):
+    from tests.conftest import make_test_app
+
+    member = factories.user(db)
+    db.commit()
+    app = make_test_app(database_url)
+    for _ in range(7):  # more than the per-account limit of five a minute
+        sign_in(app.test_client(), member.email)  # asserts each one is let in
+
+
+def test_the_rate_limit_store_is_the_configured_one(app):
+    import os
+
+    from facilities.extensions import limiter
+
+    configured = os.environ.get("FACILITIES_RATELIMIT_STORAGE_URI", "memory://")
+    assert type(limiter.storage).__name__ == (
+        "RedisStorage" if configured.startswith("redis") else "MemoryStorage"
+    )
+    with app.app_context():
+        assert limiter.storage.check() is True
