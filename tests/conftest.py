@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from facilities import create_app
 from facilities.db import get_engine, make_engine
+from facilities.extensions import limiter
 from facilities.migrate import upgrade
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -103,16 +104,13 @@ def database_url(database_template, tmp_path) -> Iterator[str]:
 
 
 def make_test_app(database_url: str, **overrides):
-    """An app for one test; its rate-limit counters are its own, also in a shared Redis."""
-    return create_app(
-        {
-            "env": "testing",
-            "secret_key": TEST_SECRET,
-            "database_url": database_url,
-            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-            **overrides,
-        }
+    """An app for one test, its rate-limit counters starting from zero (also in Redis)."""
+    app = create_app(
+        {"env": "testing", "secret_key": TEST_SECRET, "database_url": database_url, **overrides}
     )
+    with app.app_context():
+        limiter.reset()
+    return app
 
 
 class IsolatedClient(FlaskClient):
