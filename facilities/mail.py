@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import smtplib
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
 from facilities.config import Settings
 from facilities.models import Outbox, utcnow
 
 log = logging.getLogger(__name__)
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 class MailSender(Protocol):
     def send(self, message: EmailMessage) -> None: ...
+
+
+def message_id(item: Outbox, *, sender: str) -> str:
+    """The Message-ID of one outbox row: the same for every attempt, in every process.
+
+    A receiver that gets a message twice (we resend after a crash between the server's
+    acceptance and our commit) can drop the copy by it.
+    """
+    digest = hashlib.sha256(item.idempotency_key.encode()).hexdigest()[:16]
+    _name, address = parseaddr(sender)
+    domain = address.rpartition("@")[2] if "@" in address else ""
+    if not _DOMAIN.fullmatch(domain):
+        domain = "facilities"
+    return f"<outbox.{item.id}.{digest}@{domain.lower()}>"
 
 
 def build_message(item: Outbox, *, sender: str) -> EmailMessage:
@@ -24,10 +41,7 @@ def build_message(item: Outbox, *, sender: str) -> EmailMessage:
     message["To"] = item.recipient
     message["Subject"] = " ".join(item.subject.split())  # a header is one line
     message["Date"] = format_datetime(utcnow())
-    # Derived from the idempotency key, so a resend after a crash can be recognised.
-    message["Message-ID"] = make_msgid(
-        idstring=item.idempotency_key.replace(":", "."), domain="facilities"
-    )
+    message["Message-ID"] = message_id(item, sender=sender)
     message.set_content(item.body_text)
     return message
 

@@ -19,12 +19,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from facilities import get_settings
 from facilities.db import get_engine, session_scope
 from facilities.jobs import JOBS, Job, run_job
-from facilities.models import SchedulerLease, utcnow
+from facilities.models import JobRun, SchedulerLease, utcnow
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -37,26 +37,53 @@ def holder_name() -> str:
 def acquire_lease(
     session: Session, *, holder: str, ttl: timedelta, now: datetime | None = None
 ) -> bool:
-    """Take or renew the lease for `holder`; False while another holder's lease is live."""
+    """Take or renew the lease for `holder`; False while another holder's lease is live.
+
+    Taking the lease over from another holder means that holder stopped renewing it:
+    its runs still marked running will never finish, so they are marked abandoned.
+    """
     now = now or utcnow()
-    renewed = session.exec(
+    previous = session.exec(
+        select(SchedulerLease.holder).where(SchedulerLease.name == LEASE_NAME)
+    ).first()
+    if previous is None:
+        try:
+            with session.begin_nested():
+                session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=now + ttl))
+        except IntegrityError:  # another process inserted it first
+            return False
+        return True
+    taken = session.exec(
         update(SchedulerLease)
         .where(
             SchedulerLease.name == LEASE_NAME,
-            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now),
+            SchedulerLease.holder == previous,  # unchanged since we looked
+            or_(SchedulerLease.holder == holder, col(SchedulerLease.expires_at) < now),
         )
         .values(holder=holder, expires_at=now + ttl)
     ).rowcount
-    if renewed:
-        return True
-    if session.get(SchedulerLease, LEASE_NAME) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=now + ttl))
-    except IntegrityError:  # another process inserted it first
-        return False
-    return True
+    if taken and previous != holder:
+        _abandon_runs(session, holder=previous, taken_by=holder, now=now)
+    return bool(taken)
+
+
+def _abandon_runs(session: Session, *, holder: str, taken_by: str, now: datetime) -> None:
+    """Close the runs a scheduler left running when it lost the lease.
+
+    Only that holder's runs: `facilities run-job` runs jobs under holders of its own,
+    without the lease.
+    """
+    abandoned = session.exec(
+        update(JobRun)
+        .where(col(JobRun.holder) == holder, col(JobRun.outcome) == "running")
+        .values(
+            outcome="abandoned",
+            finished_at=now,
+            detail=f"Abandoned: the scheduler lease passed from {holder} to {taken_by}.",
+        )
+    ).rowcount
+    if abandoned:
+        log.warning("lease taken over from %s: %s of its runs abandoned", holder, abandoned)
 
 
 def release_lease(session: Session, *, holder: str) -> None:

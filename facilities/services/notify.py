@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import render_template
@@ -20,12 +21,14 @@ from facilities.models import (
     ServiceRequest,
     Update,
     User,
-    utcnow,
 )
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
+# A claim leases its row for this long: far longer than one SMTP conversation (timeout
+# 30 s), and renewed before each e-mail of a batch.
+CLAIM_TTL = timedelta(minutes=5)
 
 
 def enqueue_email(
@@ -112,11 +115,24 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
 
 
-def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Outbox]:
-    """Claim the e-mails due now: each claim counts an attempt and sets the next try.
+@dataclass(frozen=True)
+class Claim:
+    """One outbox row claimed by one sender.
 
-    If the process dies while sending, the e-mail is tried again after its delay; a
-    second sender cannot claim the same row in between.
+    `token` is the row's `attempts` count that the claim set: it fences the claim, so
+    a sender whose claim was taken over by another can no longer renew or mark it.
+    """
+
+    item: Outbox
+    token: int
+
+
+def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Claim]:
+    """Claim the e-mails due now: each claim counts an attempt and leases the row.
+
+    The lease lasts `CLAIM_TTL` and the sender renews it before each e-mail it sends
+    (`renew_claim`). If the sender dies, another claims the row once the lease has
+    run out; until then nobody can.
     """
     due = session.exec(
         select(Outbox.id, Outbox.attempts)
@@ -124,7 +140,7 @@ def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Outbo
         .order_by(col(Outbox.id))
         .limit(limit)
     ).all()
-    claimed_ids = []
+    tokens = {}
     for outbox_id, attempts in due:
         claimed = session.exec(
             update(Outbox)
@@ -132,24 +148,56 @@ def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Outbo
                 col(Outbox.id) == outbox_id,
                 Outbox.attempts == attempts,
                 Outbox.status == OutboxStatus.pending,
+                col(Outbox.next_attempt_at) <= now,  # renewed since we looked: not ours
             )
-            .values(attempts=attempts + 1, next_attempt_at=now + retry_delay(attempts + 1))
+            .values(attempts=attempts + 1, next_attempt_at=now + CLAIM_TTL)
+            .execution_options(synchronize_session=False)
         ).rowcount
         if claimed:
-            claimed_ids.append(outbox_id)
-    if not claimed_ids:
+            tokens[outbox_id] = attempts + 1
+    if not tokens:
         return []
-    return list(session.exec(select(Outbox).where(col(Outbox.id).in_(claimed_ids))).all())
+    items = session.exec(
+        select(Outbox).where(col(Outbox.id).in_(tokens)).order_by(col(Outbox.id))
+    ).all()
+    return [Claim(item=item, token=tokens[item.id]) for item in items]
 
 
-def mark_sent(session: Session, item: Outbox, *, now: datetime | None = None) -> None:
-    item.status, item.sent_at, item.last_error = OutboxStatus.sent, now or utcnow(), ""
-    session.add(item)
+def _fenced(claim: Claim):
+    """An UPDATE of the claimed row that changes nothing once another sender holds it."""
+    return (
+        update(Outbox)
+        .where(
+            col(Outbox.id) == claim.item.id,
+            Outbox.status == OutboxStatus.pending,
+            Outbox.attempts == claim.token,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
-def mark_failed_attempt(session: Session, item: Outbox, *, error: str) -> None:
-    """Keep the error; after the last attempt the e-mail is given up as failed."""
-    item.last_error = error[:2000]
-    if item.attempts >= MAX_ATTEMPTS:
-        item.status = OutboxStatus.failed
-    session.add(item)
+def renew_claim(session: Session, claim: Claim, *, now: datetime) -> bool:
+    """Extend the claim's lease from `now`; False if another sender has taken the row."""
+    return bool(session.exec(_fenced(claim).values(next_attempt_at=now + CLAIM_TTL)).rowcount)
+
+
+def mark_sent(session: Session, claim: Claim, *, now: datetime) -> bool:
+    """Record the e-mail as sent; False if another sender had taken the row over."""
+    return bool(
+        session.exec(
+            _fenced(claim).values(status=OutboxStatus.sent, sent_at=now, last_error="")
+        ).rowcount
+    )
+
+
+def mark_failed_attempt(session: Session, claim: Claim, *, error: str, now: datetime) -> bool:
+    """Keep the error and set the next try; after the last attempt the e-mail is given up.
+
+    False if another sender had taken the row over.
+    """
+    values: dict[str, object] = {"last_error": error[:2000]}
+    if claim.token >= MAX_ATTEMPTS:
+        values["status"] = OutboxStatus.failed
+    else:
+        values["next_attempt_at"] = now + retry_delay(claim.token)
+    return bool(session.exec(_fenced(claim).values(**values)).rowcount)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import re
 import socket
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 
 import pytest
-from sqlmodel import Session, select
+from sqlalchemy import event
+from sqlmodel import Session, col, select
 
+from facilities import jobs
 from facilities.db import get_engine
 from facilities.jobs import JOBS_BY_ID, run_job
-from facilities.models import Outbox, OutboxStatus, utcnow
+from facilities.mail import build_message
+from facilities.models import JobRun, Outbox, OutboxStatus, utcnow
 from facilities.services import notify
 from tests import factories
 from tests.conftest import make_test_app
@@ -21,13 +27,25 @@ BASE_URL = "https://palvelut.example.fi"
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
+    """An aiosmtpd handler that keeps what it receives.
+
+    A test may set `answer`: it is called with each message before the server replies,
+    in a worker thread, so the server goes on serving other senders meanwhile (a slow
+    server). A reply it returns, such as "451 ...", refuses the message.
+    """
 
     def __init__(self) -> None:
         self.messages = []
+        self.refused = []
+        self.answer = None
 
     async def handle_DATA(self, _server, _session, envelope):
         message = message_from_bytes(envelope.content, policy=default_policy)
+        if self.answer is not None:
+            reply = await asyncio.get_running_loop().run_in_executor(None, self.answer, message)
+            if reply:
+                self.refused.append(message)
+                return reply
         self.messages.append((envelope.rcpt_tos, message))
         return "250 Message accepted"
 
@@ -170,3 +188,162 @@ def test_queueing_the_same_email_twice_keeps_one(db):
         is None
     )
     assert len(db.exec(select(Outbox)).all()) == 1
+
+
+def _queue(db, count: int) -> list[Outbox]:
+    items = [
+        notify.enqueue_email(
+            db,
+            key=f"test:{number}",
+            recipient=f"person{number}@example.com",
+            subject=f"Message {number}",
+            body_text="Hello.",
+        )
+        for number in range(count)
+    ]
+    db.commit()
+    return items
+
+
+def _recipients(handler) -> list[str]:
+    return sorted(
+        recipient for recipients, _message in handler.messages for recipient in recipients
+    )
+
+
+def _outbox(db) -> list[tuple[OutboxStatus, int]]:
+    db.expire_all()
+    return [
+        (item.status, item.attempts) for item in db.exec(select(Outbox).order_by(col(Outbox.id)))
+    ]
+
+
+def test_the_message_id_is_fixed_by_the_outbox_row():
+    item = Outbox(
+        id=7,
+        idempotency_key="request:3:received",
+        recipient="a@example.com",
+        subject="s",
+        body_text="b",
+    )
+    digest = hashlib.sha256(b"request:3:received").hexdigest()[:16]
+    sender = "Teknologiapuisto <noreply@park.example.fi>"
+
+    first = build_message(item, sender=sender)["Message-ID"]
+    assert first == f"<outbox.7.{digest}@park.example.fi>"
+    assert build_message(item, sender=sender)["Message-ID"] == first  # every attempt
+    other = Outbox(
+        id=8,
+        idempotency_key="request:3:other",
+        recipient="a@example.com",
+        subject="s",
+        body_text="b",
+    )
+    assert build_message(other, sender=sender)["Message-ID"] != first
+    assert build_message(item, sender="noreply")["Message-ID"] == f"<outbox.7.{digest}@facilities>"
+
+
+def test_a_message_refused_for_now_is_retried_with_the_same_message_id(mail_app, mail_db, inbox):
+    handler, _port = inbox
+    handler.answer = lambda _message: None if handler.refused else "451 4.7.1 Greylisted, try later"
+    [item] = _queue(mail_db, 1)
+    now = utcnow()
+
+    assert send(mail_app, now=now).items == 0
+    assert _outbox(mail_db) == [(OutboxStatus.pending, 1)]
+    assert send(mail_app, now=now + notify.retry_delay(1) + timedelta(seconds=30)).items == 1
+
+    [refused] = handler.refused
+    [(_to, accepted)] = handler.messages
+    assert refused["Message-ID"] == accepted["Message-ID"]
+    assert re.fullmatch(rf"<outbox\.{item.id}\.[0-9a-f]{{16}}@[a-z0-9.-]+>", accepted["Message-ID"])
+    assert _outbox(mail_db) == [(OutboxStatus.sent, 2)]
+
+
+class Killed(BaseException):
+    """The sender's process dying: no `except Exception` on the way catches it."""
+
+
+def test_a_sender_killed_after_the_server_accepted_resends_with_the_same_message_id(
+    mail_app, mail_db, inbox
+):
+    handler, _port = inbox
+    _queue(mail_db, 1)
+    engine = get_engine(mail_app)
+    now = utcnow()
+
+    def die_before_marking_it_sent(_connection, _cursor, statement, *_args):
+        if statement.startswith("UPDATE outbox") and "sent_at" in statement:
+            raise Killed
+
+    event.listen(engine, "before_cursor_execute", die_before_marking_it_sent)
+    try:
+        with pytest.raises(Killed):
+            send(mail_app, now=now)
+    finally:
+        event.remove(engine, "before_cursor_execute", die_before_marking_it_sent)
+    assert len(handler.messages) == 1
+    assert _outbox(mail_db) == [(OutboxStatus.pending, 1)]
+
+    # While the dead sender's claim lasts nobody sends it; then it is sent again.
+    assert send(mail_app, now=now + notify.CLAIM_TTL - timedelta(seconds=1)).items == 0
+    assert send(mail_app, now=now + notify.CLAIM_TTL + timedelta(seconds=30)).items == 1
+
+    [(_first_to, first), (_second_to, second)] = handler.messages
+    assert first["Message-ID"] == second["Message-ID"]  # the receiver can drop the copy
+    assert _outbox(mail_db) == [(OutboxStatus.sent, 2)]
+
+
+def test_a_sender_whose_claims_ran_out_skips_what_another_sender_took_over(
+    mail_app, mail_db, inbox
+):
+    handler, _port = inbox
+    _queue(mail_db, 3)
+    now = utcnow()
+    later = now + notify.CLAIM_TTL + timedelta(minutes=1)
+
+    with Session(get_engine(mail_app), expire_on_commit=False) as sender_a:
+        claims = jobs.claim_outbox(sender_a, now)
+        assert len(claims) == 3
+        assert jobs.send_claimed(sender_a, claims[:1], now=now) == 1
+        # Sender A stalls; its other claims run out and sender B takes those over.
+        assert send(mail_app, now=later).items == 2
+        # A goes on where it stopped: the rest is no longer its to send.
+        assert jobs.send_claimed(sender_a, claims[1:], now=later) == 0
+
+    assert _recipients(handler) == [f"person{number}@example.com" for number in range(3)]
+    assert _outbox(mail_db) == [
+        (OutboxStatus.sent, 1),
+        (OutboxStatus.sent, 2),
+        (OutboxStatus.sent, 2),
+    ]
+
+
+def test_a_slow_mail_server_does_not_let_the_claim_of_the_message_it_has_run_out(
+    mail_app, mail_db, inbox
+):
+    handler, _port = inbox
+    _queue(mail_db, 2)
+    now = utcnow()
+    # Sender A claims both at `now` but reaches them only four minutes later (the mail
+    # server was slow); the server holds the first e-mail until the claim A had at `now`
+    # has run out, and meanwhile sender B runs.
+    a_starts = now + timedelta(minutes=4)
+    b_runs_at = now + notify.CLAIM_TTL + timedelta(minutes=2)
+    b_runs = []
+
+    def second_sender_runs_meanwhile(_message):
+        if not b_runs:  # once, and not again for B's own e-mail
+            b_runs.append(None)
+            b_runs[0] = send(mail_app, now=b_runs_at)
+
+    handler.answer = second_sender_runs_meanwhile
+
+    with Session(get_engine(mail_app), expire_on_commit=False) as sender_a:
+        claims = jobs.claim_outbox(sender_a, now)
+        assert jobs.send_claimed(sender_a, claims, now=a_starts) == 1
+
+    assert (b_runs[0].outcome, b_runs[0].items) == ("ok", 1)  # the second e-mail only
+    assert _recipients(handler) == ["person0@example.com", "person1@example.com"]
+    assert _outbox(mail_db) == [(OutboxStatus.sent, 1), (OutboxStatus.sent, 2)]
+    assert mail_db.exec(select(JobRun.outcome)).all() == ["ok"]
