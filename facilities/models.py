@@ -6,12 +6,14 @@ Times are aware datetimes stored in UTC and shown in the park's time zone.
 """
 
 import secrets
+import unicodedata
 from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Any, Optional
 
 import sqlalchemy as sa
 from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
 from facilities.workflow import StatusKind
@@ -205,6 +207,31 @@ class RequestCounter(SQLModel, table=True):
     last_number: int = 0
 
 
+# Characters that turn the direction of the text around them: in a title they can make
+# it read differently from what it says (U+202E "RIGHT-TO-LEFT OVERRIDE" and friends).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Invisible characters that join letters in some scripts and emoji: kept.
+JOINERS = frozenset("\u200c\u200d")
+
+
+def clean_one_line(value: str) -> str:
+    """A one-line text as people see it: no invisible characters, single spaces.
+
+    Refuses text-direction controls and characters that could not be read (U+FFFD,
+    what a form that was not UTF-8 turns into), so the user is asked to fix them.
+    """
+    if any(character in BIDI_CONTROLS for character in value):
+        raise PydanticCustomError("text_direction_controls", "text-direction controls")
+    if "\ufffd" in value:
+        raise PydanticCustomError("unreadable_characters", "unreadable characters")
+    visible = "".join(
+        character
+        for character in value
+        if character in JOINERS or unicodedata.category(character) != "Cf"
+    )
+    return " ".join(visible.split())
+
+
 # Ids and versions typed into forms stay within a 32-bit integer, which every database takes.
 MAX_ID = 2**31 - 1
 
@@ -224,8 +251,8 @@ class ServiceRequestCreate(ServiceRequestBase):
     @field_validator("title", "location_note", mode="before")
     @classmethod
     def one_line(cls, value: Any) -> Any:
-        """Single-line fields: line breaks and runs of spaces become one space."""
-        return " ".join(value.split()) if isinstance(value, str) else value
+        """Single-line fields: readable characters only, runs of spaces as one space."""
+        return clean_one_line(value) if isinstance(value, str) else value
 
     @field_validator("description", mode="before")
     @classmethod
@@ -299,6 +326,8 @@ class ServiceRequestTriage(SQLModel):
     publish_at: datetime | None = None  # the form sends park-local time; the view makes it UTC
     internal_note: str = Field(default="", max_length=5_000)
     duplicate_of_reference: str = Field(default="", max_length=30)
+    # Staff confirm that updates so far seen by the company only become public with it.
+    publish_history: bool = False
 
     @field_validator(
         "public_update", "internal_note", "duplicate_of_reference", "target_quarter", mode="before"
@@ -306,6 +335,11 @@ class ServiceRequestTriage(SQLModel):
     @classmethod
     def strip_text(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("publish_history", mode="before")
+    @classmethod
+    def checkbox(cls, value: Any) -> Any:
+        return value not in (None, "", "0", "false")
 
     @field_validator("publish_at", mode="before")
     @classmethod

@@ -93,3 +93,16 @@ def tenant_requests(
         .order_by(col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc())
     )
     return paginate(session, statement, page=page, per_page=per_page)
+
+
+def count_public_entries(session: Session, service_request: ServiceRequest) -> int:
+    """Published updates and status changes: what readers of the request can see."""
+    return session.exec(
+        select(func.count())
+        .select_from(Update)
+        .where(
+            Update.request_id == service_request.id,
+            col(Update.kind).in_(PUBLIC_UPDATE_KINDS),
+            col(Update.published_at).is_not(None),
+        )
+    ).one()

@@ -17,12 +17,13 @@ from facilities.models import (
     Update,
     UpdateKind,
     User,
+    Visibility,
     utcnow,
 )
 from facilities.services import ValidationFailed, VersionConflict, audit
 from facilities.services import notify as notifications
 from facilities.services.pagination import Page, paginate
-from facilities.services.requests import by_reference, with_details
+from facilities.services.requests import by_reference, count_public_entries, with_details
 from facilities.services.targets import quarter_bounds, quarter_of
 from facilities.workflow import OPEN_KINDS, StatusKind, TransitionError, check_transition
 
@@ -163,6 +164,18 @@ def triage_request(
                 else "status_id"
             )
             errors.setdefault(field, TRANSITION_MESSAGES[error.code])
+    if (
+        service_request.visibility == Visibility.private
+        and data.visibility == Visibility.public
+        and not data.publish_history
+    ):
+        company_only = count_public_entries(session, service_request)
+        if company_only:
+            errors["visibility"] = _l(
+                "Its %(count)s updates so far were seen only by the company. "
+                "They become public with it: tick the box to confirm.",
+                count=company_only,
+            )
     if errors:
         raise ValidationFailed(errors)
 

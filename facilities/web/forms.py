@@ -21,6 +21,12 @@ _MESSAGES = {
     "datetime_from_date_parsing": _l("Enter a date and time."),
     "datetime_parsing": _l("Enter a date and time."),
     "datetime_type": _l("Enter a date and time."),
+    "text_direction_controls": _l(
+        "Remove the invisible characters that change the direction of the text."
+    ),
+    "unreadable_characters": _l(
+        "Some characters could not be read (shown as �). Check the text and correct them."
+    ),
 }
 _GENERIC = _l("Check this value.")
 

@@ -32,11 +32,28 @@ def _chosen_language() -> str:
     return get_settings().default_locale
 
 
+class NonexistentLocalTime(ValueError):
+    """The clocks jump over this time that night (spring forward)."""
+
+
+class AmbiguousLocalTime(ValueError):
+    """This time occurs twice that night (fall back): which one is meant is not known."""
+
+
 def local_to_utc(value: datetime) -> datetime:
-    """A time typed in the park's time zone (naive, from a form field) as aware UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(get_settings().timezone))
-    return value.astimezone(UTC)
+    """A time typed in the park's time zone (naive, from a form field) as aware UTC.
+
+    Raises NonexistentLocalTime or AmbiguousLocalTime around daylight saving changes
+    rather than guessing which hour was meant.
+    """
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    zone = ZoneInfo(get_settings().timezone)
+    earlier, later = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() != later.utcoffset():
+        round_trip = earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        raise (NonexistentLocalTime if round_trip != value else AmbiguousLocalTime)(value)
+    return earlier.astimezone(UTC)
 
 
 def utc_to_local(value: datetime) -> datetime:

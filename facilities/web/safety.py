@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import IO, Any
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import abort, current_app, request
+from flask import Request, abort, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import FormDataParser
 
 
 def safe_next(target: str | None) -> str | None:
@@ -54,3 +56,22 @@ def page_to_return_to(*candidates: str | None) -> str | None:
             continue
         return path
     return None
+
+
+class ReadableFormParser(FormDataParser):
+    """Reads a form that is not valid UTF-8 with U+FFFD for what it cannot read.
+
+    Werkzeug drops such a form whole, so the CSRF check would call the form expired
+    and the text would be lost; this way the form comes back with a message instead.
+    """
+
+    def _parse_urlencoded(
+        self, stream: IO[bytes], mimetype: str, content_length: int | None, options: Any
+    ) -> Any:
+        text = stream.read().decode("utf-8", errors="replace")
+        items = parse_qsl(text, keep_blank_values=True, errors="replace")
+        return stream, self.cls(items), self.cls()
+
+
+class ReadableFormRequest(Request):
+    form_data_parser_class = ReadableFormParser

@@ -20,7 +20,12 @@ from facilities.services.triage import QueueFilter, queue, triage_request
 from facilities.web.access import staff_only
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment
-from facilities.web.i18n import local_to_utc, utc_to_local
+from facilities.web.i18n import (
+    AmbiguousLocalTime,
+    NonexistentLocalTime,
+    local_to_utc,
+    utc_to_local,
+)
 from facilities.web.safety import safe_next
 from facilities.web.templating import keeps_query
 
@@ -110,6 +115,26 @@ def triage(reference: str):
     if data is not None and data.publish_at is not None:
         try:
             data.publish_at = local_to_utc(data.publish_at)
+        except NonexistentLocalTime:
+            data, errors = (
+                None,
+                {
+                    "publish_at": _(
+                        "That time does not exist: the clocks go forward an hour that night. "
+                        "Choose another time."
+                    )
+                },
+            )
+        except AmbiguousLocalTime:
+            data, errors = (
+                None,
+                {
+                    "publish_at": _(
+                        "That time occurs twice: the clocks go back an hour that night. "
+                        "Choose a time outside that hour."
+                    )
+                },
+            )
         except (OverflowError, ValueError):  # year 1 and the like
             data, errors = None, {"publish_at": _("Enter a date and time.")}
     if data is not None:

@@ -120,3 +120,26 @@ def test_concurrent_submissions_never_share_a_reference(app, db):
         worker.join(timeout=60)
     assert errors == []
     assert sorted(numbers) == list(range(1, 2 * rounds + 1))
+
+
+@pytest.mark.parametrize(
+    ("title", "error_type"),
+    [
+        ("\u200b\u200b\u200b\u200b\u200b\u200b", "string_too_short"),  # only invisible
+        ("\u2060\ufeff\u200b  \u00ad\u00ad\u00ad", "string_too_short"),
+        ("Invoice \u202egnp.exe", "text_direction_controls"),
+        ("Charger \u2066broken\u2069 again", "text_direction_controls"),
+        ("Broken \ufffd\ufffd lamp", "unreadable_characters"),
+    ],
+)
+def test_titles_must_be_readable(title, error_type):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as failure:
+        ServiceRequestCreate(title=title, category_id=1)
+    assert [error["type"] for error in failure.value.errors()] == [error_type]
+
+
+def test_invisible_characters_are_dropped_from_titles_but_joiners_kept():
+    data = ServiceRequestCreate(title="Sauna\u200b for \u00adall 👩\u200d🔧", category_id=1)
+    assert data.title == "Sauna for all 👩\u200d🔧"

@@ -3,8 +3,8 @@ from flask import Blueprint
 
 from facilities.models import Role, Visibility
 from facilities.web.access import check_declared
-from tests import factories
 from facilities.web.auth import REMEMBER_COOKIE
+from tests import factories
 from tests.conftest import sign_in
 
 

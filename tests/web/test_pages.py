@@ -332,3 +332,24 @@ def test_an_empty_title_is_called_required(client, db):
         data={"title": "", "csrf_token": csrf_token(client, "/tenant/requests/new")},
     ).get_data(as_text=True)
     assert '<p class="field__error" id="title-error">Tämä kenttä on pakollinen.</p>' in html
+
+
+def test_a_form_that_is_not_utf8_comes_back_with_a_message_and_the_text(client, db):
+    member = factories.user(db)
+    category = factories.category(db)
+    db.commit()
+    sign_in(client, member.email)
+    token = csrf_token(client, "/tenant/requests/new")
+    body = (
+        f"csrf_token={token}&category_id={category.id}&title=Broken+lamp+".encode()
+        + b"\xff\xfe"
+        + b"&description=The+lamp+by+the+door"
+    )
+    response = client.post(
+        "/tenant/requests/new", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Joitakin merkkejä ei voitu lukea" in html
+    assert "The lamp by the door" in html and "Broken lamp" in html
+    assert db.exec(select(ServiceRequest)).all() == []

@@ -144,3 +144,64 @@ def test_the_public_page_shows_staff_what_the_public_sees(staff_client, db):
     db.commit()
     html = staff_client.get(f"/requests/{item.reference}").get_data(as_text=True)
     assert "Ordered." in html and "Budget line" not in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("2027-03-28T03:30", "kellot siirtyvät tunnilla eteenpäin"),  # spring forward: no 03:30
+        ("2027-10-31T03:30", "kellot siirtyvät tunnilla taaksepäin"),  # fall back: 03:30 twice
+    ],
+)
+def test_a_publish_time_that_daylight_saving_skips_or_repeats_is_asked_again(
+    staff_client, db, typed, message
+):
+    item = factories.service_request(db)
+    db.commit()
+    response = post_triage(staff_client, item, public_update="Closed for a day.", publish_at=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html and f'value="{typed}"' in html and "Closed for a day." in html
+
+
+def test_a_publish_time_next_to_the_change_is_taken_as_helsinki_time(staff_client, db):
+    from sqlmodel import select
+
+    from facilities.models import Update, UpdateKind
+
+    item = factories.service_request(db)
+    db.commit()
+    response = post_triage(
+        staff_client, item, public_update="Night work.", publish_at="2027-10-31T04:30"
+    )
+    assert response.status_code == 302
+    scheduled = db.exec(select(Update).where(Update.kind == UpdateKind.public_update)).one()
+    assert scheduled.publish_at.isoformat() == "2027-10-31T02:30:00+00:00"  # EET, +2
+
+
+def test_making_a_private_request_public_asks_before_its_history_goes_public(staff_client, db):
+    member = factories.user(db)
+    item = factories.service_request(db, submitter=member)
+    factories.triage(db, item, actor=staff_client.staff, visibility="private")
+    factories.triage(db, item, actor=staff_client.staff, to="review", public_update="Seen.")
+    db.commit()
+
+    refused = post_triage(staff_client, item, visibility="public")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Sen 1 päivitystä on tähän asti näkynyt vain yritykselle." in html
+    assert 'name="publish_history"' in html
+    db.expire_all()
+    assert db.get(ServiceRequest, item.id).visibility.value == "private"
+
+    confirmed = post_triage(staff_client, item, visibility="public", publish_history="1")
+    assert confirmed.status_code == 302
+    db.expire_all()
+    assert db.get(ServiceRequest, item.id).visibility.value == "public"
+
+
+def test_a_private_request_without_public_entries_goes_public_without_asking(staff_client, db):
+    item = factories.service_request(db)
+    factories.triage(db, item, actor=staff_client.staff, visibility="private")
+    db.commit()
+    assert post_triage(staff_client, item, visibility="public").status_code == 302
