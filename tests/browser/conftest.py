@@ -55,13 +55,22 @@ def live_server(app):
 
 @pytest.fixture
 def new_page(browser, request):
-    """Pages in fresh browser contexts (separate cookies), with a screenshot on failure."""
+    """Pages in fresh browser contexts (separate cookies), with a screenshot on failure.
+
+    Anything the Content-Security-Policy blocks fails the test: the page would lose it.
+    """
     contexts = []
+    blocked: list[str] = []
+
+    def note_csp(message) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
 
     def make(**options):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
         contexts.append(context)
         page = context.new_page()
+        page.on("console", note_csp)
         page.set_default_timeout(10_000)
         return page
 
@@ -75,6 +84,7 @@ def new_page(browser, request):
                     path=ARTIFACTS / f"{request.node.name}-{number}.png", full_page=True
                 )
         context.close()
+    assert blocked == [], "the Content-Security-Policy blocked something"
 
 
 @pytest.hookimpl(hookwrapper=True)
