@@ -179,3 +179,22 @@ def test_a_request_can_be_sent_by_keyboard_alone(live_server, new_page, park):
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Penkkejä Sensorin pihalle")
     expect(page.locator(".badge--new")).to_be_visible()
+
+
+def test_a_password_change_with_its_errors_is_accessible(live_server, new_page, park):
+    page = new_page()
+    sign_in(page, live_server, park["member"].email, check_accessibility=False)
+    page.get_by_role("link", name="Salasana").click()
+    expect(page.locator("h1")).to_have_text("Vaihda salasana")
+    assert_accessible(page)
+    page.get_by_label("Nykyinen salasana").fill("not my password")
+    page.get_by_label("Uusi salasana", exact=True).fill("short")
+    page.get_by_label("Uusi salasana uudelleen").fill("short")
+    page.get_by_role("button", name="Vaihda salasana").click()
+    expect(page.locator("#current_password-error")).to_have_text("Nykyinen salasana on väärä.")
+    assert_accessible(page)
+    page.get_by_label("Nykyinen salasana").fill(factories.PASSWORD)
+    page.get_by_label("Uusi salasana", exact=True).fill("kaksi kuusta ja kolme koivua")
+    page.get_by_label("Uusi salasana uudelleen").fill("kaksi kuusta ja kolme koivua")
+    page.get_by_label("Uusi salasana uudelleen").press("Enter")
+    expect(page.locator(".flash--success")).to_contain_text("Salasanasi vaihdettiin.")
