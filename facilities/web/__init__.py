@@ -10,7 +10,7 @@ from facilities.web import access, errors, headers, i18n, safety, templating  # 
 def init_app(app: Flask) -> None:
     from facilities.web import auth, public, staff, tenant
 
-    app.request_class = safety.ReadableFormRequest
+    app.request_class = safety.ReadableRequest
     app.register_blueprint(public.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(tenant.blueprint)

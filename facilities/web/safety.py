@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -73,5 +74,18 @@ class ReadableFormParser(FormDataParser):
         return stream, self.cls(items), self.cls()
 
 
-class ReadableFormRequest(Request):
+class ReadableRequest(Request):
+    """A request whose query string and form never fail to decode.
+
+    Raw non-ASCII bytes in the query string (no browser sends them, some scripts do)
+    make werkzeug raise while reading `args`; percent-encoded, they read as any other
+    invalid escape does.
+    """
+
     form_data_parser_class = ReadableFormParser
+
+    def __init__(self, environ: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(environ, *args, **kwargs)
+        self.query_string = re.sub(
+            rb"[\x80-\xff]", lambda byte: b"%%%02X" % byte.group()[0], self.query_string
+        )

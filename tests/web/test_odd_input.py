@@ -56,3 +56,15 @@ def test_every_value_of_a_repeated_field_is_checked_for_nul_bytes(app, client):
     token = csrf_token(client)
     response = client.post("/language", data={"csrf_token": token, "locale": ["en", "x\x00"]})
     assert response.status_code == 400
+
+
+def test_raw_bytes_in_the_query_string_are_read_not_a_server_error(app):
+    """No browser sends them unencoded, but scripts do; werkzeug alone would raise."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    environ = EnvironBuilder(path="/login").get_environ()
+    environ["QUERY_STRING"] = b"next=/x\xc3(&page=\xff".decode("latin-1")  # as servers pass it
+    body, status, _headers = run_wsgi_app(app, environ, buffered=True)
+    assert status == "200 OK"
+    assert b'name="password"' in b"".join(body)
