@@ -319,14 +319,20 @@ def translations_update() -> None:
     with english.open("rb") as file:
         catalog = read_po(file, locale="en")
     for message in catalog:
-        if message.id and not message.string:
+        if isinstance(message.id, tuple) and not any(message.string):
+            message.string = message.id  # plurals: singular and plural, as in the source
+        elif message.id and not message.string:
             message.string = message.id  # the source strings are English
     with english.open("wb") as file:
         write_po(file, catalog, omit_header=False, sort_output=True, no_location=True)
     babel.run(["pybabel", "-q", "compile", "-d", str(folder)])
     for locale in ("fi", "sv"):
         with (folder / locale / "LC_MESSAGES" / "messages.po").open("rb") as file:
-            missing = [m.id for m in read_po(file) if m.id and not m.string]
+            missing = [
+                m.id
+                for m in read_po(file)
+                if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)
+            ]
         if missing:
             click.echo(f"{locale}: {len(missing)} messages to translate")
 
