@@ -1,0 +1,513 @@
+"""Hostile input never gets a 5xx, on any route, signed in or not.
+
+Each route gets NUL bytes, invalid UTF-8, huge and odd numbers, keys that mean something
+to url_for or to other frameworks, wrong types, 100 KB strings and repeated fields, in
+its query string, its form and its path. Staff and a tenant member are signed in so the
+views run past the access check; POSTs carry a valid CSRF token so the views run at all.
+Whatever the answer, it must not be a server error.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.security import generate_password_hash
+
+from facilities.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
+from tests import factories
+from tests.conftest import csrf_token, sign_in
+
+QUICK_HASH = generate_password_hash(factories.PASSWORD, method="pbkdf2:sha256:1")
+PERSONAS = ("anonymous", "member", "staff")
+HUGE = str(10**30)
+LONG = "x" * 100_000
+
+HOSTILE_VALUES = [
+    "\x00",
+    "DP-2026-0001\x00",
+    HUGE,
+    "-" + HUGE,
+    "-1",
+    "0",
+    "1e309",
+    "NaN",
+    "inf",
+    "1_000",
+    "²",
+    "١٢",  # Arabic-Indic digits: isdigit() but not ASCII
+    "abc",
+    "",
+    " \t\r\n",
+    "[]",
+    "9999-12-31T23:59",
+    "0001-01-01T00:00",
+    "2026-02-30T25:61",
+    "9999-Q4",
+    "2027-Q5",
+    "-1-Q1",
+    "//evil.example/",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "%ff%fe",
+    "\r\nSet-Cookie: x=1",
+    "\u202e\ufeff\u200b",
+    "😀" * 2_000,
+    "DP-2026-99999999999999999999",
+    LONG,
+]
+
+# Keys that mean something to url_for (endpoint, _external, _anchor, _scheme, _method) or
+# to other frameworks, wrong shapes of known keys, and odd query syntax.
+ODD_QUERIES = [
+    "endpoint=x",
+    "_external=1",
+    "_method=DELETE",
+    "_anchor=x",
+    "_scheme=javascript",
+    "reference=x",
+    "values=x",
+    "endpoint=x&_external=1&_anchor=y&_scheme=z&_method=DELETE&page=2&planned_page=2",
+    "page=abc",
+    "page=1&page=2&page=abc",
+    "page[]=1",
+    "page=" + HUGE,
+    "page=-1",
+    "page=1e309",
+    "status=all&status=open&status=x",
+    "q=a&q=b",
+    "category=1&category=x&building=" + HUGE,
+    "next=//evil.example&next=/",
+    "=x",
+    "&&&=&",
+    "a=b=c",
+    "%=%",
+    "%zz=%zz",
+    "page=%00",
+    "%00=1",
+    "q=" + "x" * 100_000,
+]
+
+# Raw bytes, not valid UTF-8, as a query string.
+RAW_QUERIES = [b"page=\xff\xfe", b"q=\xc3\x28", b"\xff=1", b"status=\xed\xa0\x80", b"page=1\x00"]
+
+HOSTILE_REFERENCES = [
+    "%00",
+    "DP-2026-0001%00",
+    "%FF%FE",
+    "%C3%28",
+    HUGE,
+    "-1",
+    "1e309",
+    "..",
+    "%2E%2E",
+    "DP-2026-0001%2F..",
+    "%25",
+    "%0D%0A",
+    "%F0%9F%98%80",
+    "dp-2026-0001",
+    "DP-0-0",
+    "DP-2026-99999999999999999999",
+    "x" * 100_000,
+]
+RAW_REFERENCES = [b"\xff\xfe", b"DP-2026-0001\xc3\x28", b"\x00"]
+
+
+# A few of each kind, for personas the access check turns away before the view runs.
+SMOKE_VALUES = ["\x00", HUGE, "%ff%fe", LONG]
+SMOKE_QUERIES = [ODD_QUERIES[7], "page=1&page=2&page=abc", "%00=1"]
+REPEATED = [["1", "2"], ["", LONG], [HUGE, "abc"], ["ok", "\x00"], ["x"] * 200]
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # {ref} is a real request's reference
+    fields: tuple[str, ...] = ()  # the form or query fields the view reads
+    runs_for: tuple[str, ...] = ("anonymous", "member", "staff")  # whose requests reach the view
+
+
+TRIAGE_FIELDS = tuple(ServiceRequestTriage.model_fields)
+SUBMIT_FIELDS = tuple(ServiceRequestCreate.model_fields)
+GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("public.roadmap_page", "GET"): Route("/"),
+    ("public.request_page", "GET"): Route("/requests/{ref}"),
+    ("public.choose_language", "POST"): Route("/language", ("locale", "next")),
+    ("public.healthz", "GET"): Route("/healthz"),
+    ("auth.login", "GET"): Route("/login", ("next", "email")),
+    ("auth.login", "POST"): Route("/login", ("email", "password", "next", "remember")),
+    ("auth.password_page", "GET"): Route("/account/password", runs_for=("member", "staff")),
+    ("auth.password_page", "POST"): Route(
+        "/account/password",
+        ("current_password", "new_password", "repeated_password"),
+        runs_for=("member", "staff"),
+    ),
+    ("auth.logout", "POST"): Route("/logout"),
+    ("tenant.requests_page", "GET"): Route("/tenant/requests", runs_for=("member",)),
+    ("tenant.new_request_page", "GET"): Route(
+        "/tenant/requests/new", ("category",), runs_for=("member",)
+    ),
+    ("tenant.submit", "POST"): Route("/tenant/requests/new", SUBMIT_FIELDS, runs_for=("member",)),
+    ("staff.queue_page", "GET"): Route("/staff/queue", runs_for=("staff",)),
+    ("staff.request_page", "GET"): Route("/staff/requests/{ref}", runs_for=("staff",)),
+    ("staff.triage", "POST"): Route(
+        "/staff/requests/{ref}/triage", TRIAGE_FIELDS, runs_for=("staff",)
+    ),
+}
+ROUTE_KEYS = sorted(ROUTES)
+
+
+def _route_id(route: tuple[str, str]) -> str:
+    return f"{route[1]} {route[0]}"
+
+
+def test_every_route_gets_hostile_input(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    missing = sorted(routes - ROUTES.keys())
+    assert not missing, (
+        "routes missing from ROUTES in tests/web/test_hostile_input.py: "
+        + ", ".join(map(_route_id, missing))
+    )
+
+
+@dataclass
+class World:
+    app: Any
+    db: Any
+    clients: dict[str, Any]
+    tokens: dict[str, str]
+    item: ServiceRequest
+    category_id: int
+    building_id: int
+    status_ids: list[int]
+    failures: list[str]
+
+    def query_fields(self, route: tuple[str, str]) -> list[str]:
+        view = self.app.view_functions[route[0]]
+        declared = getattr(view, "query_arguments", frozenset())
+        return sorted({*GENERIC_FIELDS, *declared, *ROUTES[route].fields})
+
+    def path(self, route: tuple[str, str]) -> str:
+        return ROUTES[route].path.format(ref=self.item.reference)
+
+    def send(self, persona: str, method: str, path: str, label: str, **kwargs) -> int:
+        """Send one request; remember it as a failure if the answer is a 5xx."""
+        status = send(self.clients[persona], method, path, **kwargs)
+        if not isinstance(status, int) or status >= 500:
+            self.failures.append(f"{status} {persona:9} {method} {path[:60]} {label}")
+        return status if isinstance(status, int) else 500
+
+    def form(self, persona: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {**(fields or {}), "csrf_token": self.tokens[persona]}
+
+    def current_triage_form(self) -> dict[str, str]:
+        """The triage form as the page would send it now, with the current version."""
+        self.db.rollback()  # end the read transaction: see what the views committed
+        item = self.db.get(ServiceRequest, self.item.id)
+        return {
+            "version": str(item.version),
+            "status_id": str(item.status_id),
+            "priority": (item.priority.value if item.priority else "normal"),
+            "visibility": item.visibility.value,
+        }
+
+    def valid_submit_form(self) -> dict[str, str]:
+        return {
+            "title": "A perfectly ordinary request",
+            "description": "Please.",
+            "category_id": str(self.category_id),
+            "building_id": str(self.building_id),
+        }
+
+    def check(self) -> None:
+        if self.failures:
+            shown = self.failures[:60]
+            more = len(self.failures) - len(shown)
+            pytest.fail(
+                f"{len(self.failures)} server errors:\n"
+                + "\n".join(shown)
+                + (f"\n... and {more} more" if more else ""),
+                pytrace=False,
+            )
+
+
+_addresses = itertools.count(1)
+
+
+def send(client, method: str, path: str, **kwargs) -> int | str:
+    """The status, or what the app raised (a 500 in production) as text.
+
+    Each request comes from its own address, so rate limits never stop a view from running.
+    """
+    number = next(_addresses)
+    environ = {"REMOTE_ADDR": f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"}
+    if (raw_query := kwargs.pop("raw_query", None)) is not None:
+        environ["QUERY_STRING"] = raw_query.decode("latin-1")
+    if (raw_path := kwargs.pop("raw_path", None)) is not None:
+        environ["PATH_INFO"] = raw_path.decode("latin-1")
+    if isinstance(kwargs.get("data"), bytes):
+        kwargs["content_type"] = "application/x-www-form-urlencoded"
+    try:
+        return client.open(path, method=method, environ_overrides=environ, **kwargs).status_code
+    except Exception as error:  # with TESTING the app's exceptions reach us: a 500 in production
+        return f"raised {type(error).__name__}: {str(error)[:200]}"
+
+
+def short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 50 else f"{text[:40]}...({len(text)} chars)"
+
+
+@pytest.fixture(autouse=True)
+def quick_failed_sign_ins(monkeypatch):
+    """A sign-in with an unknown e-mail checks a dummy hash; a one-round one keeps it cheap."""
+    monkeypatch.setattr("facilities.services.users._DUMMY_HASH", QUICK_HASH)
+
+
+@pytest.fixture
+def world(app, db) -> World:
+    """A member of a company and a staff user, signed in; three requests, so lists paginate."""
+    member = factories.user(db, password=None)
+    staff = factories.staff(db, password=None)
+    for user in (member, staff):
+        user.password_hash = QUICK_HASH
+    category = factories.category(db)
+    building = factories.building(db)
+    items = [
+        factories.service_request(
+            db, submitter=member, category_=category, title=f"Request number {number}"
+        )
+        for number in range(3)
+    ]
+    for item in items[:2]:
+        factories.triage(db, item, actor=staff, to="planned")
+    db.commit()
+    app.extensions["facilities.settings"].per_page = 1  # every list has pagination links
+
+    clients, tokens = {}, {}
+    for persona, user in zip(PERSONAS, (None, member, staff), strict=True):
+        client = app.test_client()
+        if user is not None:
+            sign_in(client, user.email)
+        clients[persona] = client
+        tokens[persona] = csrf_token(client, "/")
+    statuses = [factories.status(db, slug).id for slug in ("review", "planned", "not-planned")]
+    return World(
+        app=app,
+        db=db,
+        clients=clients,
+        tokens=tokens,
+        item=items[2],
+        category_id=category.id,
+        building_id=building.id,
+        status_ids=statuses,
+        failures=[],
+    )
+
+
+@pytest.mark.parametrize("route", ROUTE_KEYS, ids=_route_id)
+def test_hostile_query_strings_get_no_server_error(world, route):
+    method = route[1]
+    path = world.path(route)
+    names = world.query_fields(route)
+    for persona in PERSONAS:  # after the first sign-out POST, a persona is anonymous
+        runs = persona in ROUTES[route].runs_for
+        data = world.form(persona) if method == "POST" else None
+        for value in HOSTILE_VALUES if runs else SMOKE_VALUES:
+            query = [(name, value) for name in names]
+            world.send(persona, method, path, f"?*={short(value)}", query_string=query, data=data)
+        for query in ODD_QUERIES if runs else SMOKE_QUERIES:
+            world.send(persona, method, path, f"?{short(query)}", query_string=query, data=data)
+        for raw in RAW_QUERIES if runs else RAW_QUERIES[:1]:
+            world.send(persona, method, path, f"raw ?{raw!r}", raw_query=raw, data=data)
+        htmx = {"HX-Request": "true"}
+        for query in SMOKE_QUERIES:  # htmx gets a fragment: its links are built too
+            label = f"?{short(query)} htmx"
+            world.send(persona, method, path, label, query_string=query, headers=htmx, data=data)
+    world.check()
+
+
+POST_ROUTES = [route for route in ROUTE_KEYS if route[1] == "POST"]
+
+
+@pytest.mark.parametrize("route", POST_ROUTES, ids=_route_id)
+def test_hostile_forms_get_no_server_error(world, route):
+    path = world.path(route)
+    names = sorted({*ROUTES[route].fields, *GENERIC_FIELDS})
+    for persona in PERSONAS:  # after the first sign-out POST, a persona is anonymous
+        runs = persona in ROUTES[route].runs_for
+        for value in HOSTILE_VALUES if runs else SMOKE_VALUES:
+            data = world.form(persona, {name: value for name in names})
+            world.send(persona, "POST", path, f"form *={short(value)}", data=data)
+        for values in REPEATED if runs else REPEATED[:1]:
+            data = world.form(persona, {name: values for name in names})
+            world.send(persona, "POST", path, f"form *={short(values)}", data=data)
+        odd = {
+            "endpoint": "x",
+            "_external": "1",
+            "_method": "DELETE",
+            "_anchor": "x",
+            "reference": "x",
+        }
+        world.send(persona, "POST", path, "form odd keys", data=world.form(persona, odd))
+        two_tokens = {**odd, "csrf_token": [world.tokens[persona], "x"]}
+        world.send(persona, "POST", path, "form with two tokens", data=two_tokens)
+        token = world.tokens[persona].encode()
+        for name in names if runs else names[:1]:
+            for raw in (b"\xff\xfe", b"\xc3\x28", b"%ff%fe", b"a\x00b"):
+                body = name.encode() + b"=" + raw + b"&csrf_token=" + token
+                world.send(persona, "POST", path, f"raw form {name}={raw!r}", data=body)
+        world.send(persona, "POST", path, "form not urlencoded", data=b"\xff" * 1000)
+        world.send(
+            persona,
+            "POST",
+            path,
+            "form as JSON",
+            data=b'{"csrf_token": "x"}',
+            headers={"Content-Type": "application/json"},
+        )
+    world.check()
+
+
+def test_hostile_values_in_an_otherwise_valid_triage_get_no_server_error(world):
+    """One field at a time, the rest valid, so the values reach the service and the database."""
+    path = f"/staff/requests/{world.item.reference}/triage"
+    values = [
+        *HOSTILE_VALUES,
+        *map(str, world.status_ids),
+        "low",
+        "urgent",
+        "private",
+        "2027-Q2",
+        world.item.reference,
+        "2026-06-01T12:00",
+    ]
+    for name in TRIAGE_FIELDS:
+        for value in values:
+            data = world.form("staff", {**world.current_triage_form(), name: value})
+            world.send("staff", "POST", path, f"triage {name}={short(value)}", data=data)
+    world.check()
+
+
+def test_hostile_values_in_an_otherwise_valid_submission_get_no_server_error(world):
+    path = "/tenant/requests/new"
+    for name in SUBMIT_FIELDS:
+        for value in HOSTILE_VALUES:
+            data = world.form("member", {**world.valid_submit_form(), name: value})
+            world.send("member", "POST", path, f"submit {name}={short(value)}", data=data)
+    world.check()
+
+
+REFERENCE_ROUTES = [route for route in ROUTE_KEYS if "{ref}" in ROUTES[route].path]
+
+
+@pytest.mark.parametrize("route", REFERENCE_ROUTES, ids=_route_id)
+def test_hostile_path_parameters_get_no_server_error(world, route):
+    method = route[1]
+    for persona in PERSONAS:
+        data = world.form(persona) if method == "POST" else None
+        for reference in HOSTILE_REFERENCES:
+            path = ROUTES[route].path.format(ref=reference)
+            world.send(persona, method, path, "", data=data)
+        for raw in RAW_REFERENCES:
+            raw_path = ROUTES[route].path.format(ref="{ref}").encode().replace(b"{ref}", raw)
+            world.send(persona, method, "/", f"raw path {raw_path!r}", raw_path=raw_path, data=data)
+    world.check()
+
+
+def test_a_nul_byte_anywhere_in_the_path_gets_no_server_error(world):
+    for persona in PERSONAS:
+        for route in ROUTE_KEYS:
+            path = world.path(route)
+            for hostile in (path + "%00", path.rstrip("/") + "/%00", "/%00" + path):
+                data = world.form(persona) if route[1] == "POST" else None
+                world.send(persona, route[1], hostile, "", data=data)
+    world.check()
+
+
+@pytest.mark.parametrize("route", POST_ROUTES, ids=_route_id)
+def test_a_form_that_is_not_utf8_is_not_called_expired(world, route):
+    """The token is there and valid: saying the form expired sends the user on a wrong track."""
+    persona = {"staff.triage": "staff", "auth.login": "anonymous"}.get(route[0], "member")
+    token = world.tokens[persona].encode()
+    body = b"csrf_token=" + token + b"&title=\xff\xfe&email=\xff\xfe"
+    response = world.clients[persona].post(
+        world.path(route), data=body, content_type="application/x-www-form-urlencoded"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code < 500
+    assert "Lomake oli vanhentunut" not in html and "form had expired" not in html, (
+        f"{response.status_code}: a form with a valid token but bytes that are not UTF-8 "
+        "is answered as if the form had expired"
+    )
+
+
+PAGINATED = [("/", "anonymous"), ("/tenant/requests", "member"), ("/staff/queue", "staff")]
+PROPERTY_SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@PROPERTY_SETTINGS
+@given(query=st.lists(st.tuples(st.text(max_size=20), st.text(max_size=40)), max_size=6))
+def test_any_query_string_on_a_paginated_list_gets_no_server_error(world, query):
+    world.failures.clear()  # one example at a time, so hypothesis can shrink
+    for path, persona in PAGINATED:
+        world.send(persona, "GET", path, f"?{query!r}", query_string=query)
+    world.check()
+
+
+@PROPERTY_SETTINGS
+@given(raw=st.binary(max_size=80))
+def test_any_raw_query_bytes_on_a_paginated_list_get_no_server_error(world, raw):
+    world.failures.clear()  # one example at a time, so hypothesis can shrink
+    for path, persona in PAGINATED:
+        world.send(persona, "GET", path, f"raw ?{raw!r}", raw_query=raw)
+    world.check()
+
+
+@PROPERTY_SETTINGS
+@given(
+    extra=st.dictionaries(
+        st.sampled_from([*TRIAGE_FIELDS, *SUBMIT_FIELDS, "locale", "next"]) | st.text(max_size=10),
+        st.text(max_size=60) | st.lists(st.text(max_size=20), max_size=3),
+        max_size=4,
+    )
+)
+def test_any_form_on_a_valid_base_gets_no_server_error(world, extra):
+    """Valid forms with some fields replaced, so generated values reach the services."""
+    world.failures.clear()  # one example at a time, so hypothesis can shrink
+    triage = f"/staff/requests/{world.item.reference}/triage"
+    world.send(
+        "staff",
+        "POST",
+        triage,
+        f"triage {extra!r}",
+        data=world.form("staff", {**world.current_triage_form(), **extra}),
+    )
+    world.send(
+        "member",
+        "POST",
+        "/tenant/requests/new",
+        f"submit {extra!r}",
+        data=world.form("member", {**world.valid_submit_form(), **extra}),
+    )
+    world.send(
+        "member", "POST", "/language", f"language {extra!r}", data=world.form("member", extra)
+    )
+    world.check()

@@ -1,0 +1,248 @@
+"""Who gets what from every route: one row per (endpoint, method), one column per persona.
+
+A new route cannot be added without its row: `test_every_route_has_a_row` reads the app's
+URL map. POST requests carry a valid CSRF token, so only authorisation decides; allowed
+personas send a minimal (invalid) form where a valid one would change data, and get that
+form's status (422) while forbidden ones get exactly 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from facilities.models import Role, Visibility
+from tests import factories
+from tests.conftest import csrf_token, sign_in
+
+# Signing in checks a password: a one-round hash keeps six sign-ins per test cheap.
+QUICK_HASH = generate_password_hash(factories.PASSWORD, method="pbkdf2:sha256:1")
+SIGN_IN = "sign in"  # plain: 302 to /login?next=<path>; htmx: 401 + HX-Redirect; JSON: 401
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """302 to exactly this location, whatever the variant (htmx follows redirects itself)."""
+
+    location: str
+
+
+Expected = int | str | Redirect
+
+
+class Expect(NamedTuple):
+    """What each persona gets, in the table's column order."""
+
+    anonymous: Expected
+    member_a: Expected
+    member_b: Expected
+    tenant_admin_a: Expected
+    staff: Expected
+    admin: Expected
+
+
+PERSONAS = Expect._fields
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request to a route: its path ({public}, {private}, {missing} are references)."""
+
+    path: str
+    expect: Expect
+    form: dict[str, str] = field(default_factory=dict)
+
+
+TENANT_HOME = Redirect("/tenant/requests")
+STAFF_HOME = Redirect("/staff/queue")
+HOME = Redirect("/")
+
+# fmt: off
+ROUTES: dict[tuple[str, str], list[Case]] = {
+    #                                                   anonymous  member A     member B     admin of A   staff       admin
+    ("public.roadmap_page", "GET"): [
+        Case("/",                                Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("public.request_page", "GET"): [
+        Case("/requests/{public}",               Expect(200,       200,         200,         200,         200,        200)),
+        Case("/requests/{private}",              Expect(404,       200,         404,         200,         200,        200)),
+        Case("/requests/{missing}",              Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("public.choose_language", "POST"): [
+        Case("/language",                        Expect(HOME,      HOME,        HOME,        HOME,        HOME,       HOME),
+             form={"locale": "fi"}),
+    ],
+    ("public.healthz", "GET"): [
+        Case("/healthz",                         Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("auth.login", "GET"): [
+        Case("/login",                           Expect(200,       TENANT_HOME, TENANT_HOME, TENANT_HOME, STAFF_HOME, STAFF_HOME)),
+    ],
+    ("auth.login", "POST"): [  # an empty form: the wrong password for anyone not signed in
+        Case("/login",                           Expect(401,       TENANT_HOME, TENANT_HOME, TENANT_HOME, STAFF_HOME, STAFF_HOME)),
+    ],
+    ("auth.password_page", "GET"): [
+        Case("/account/password",                Expect(SIGN_IN,   200,         200,         200,         200,        200)),
+    ],
+    ("auth.password_page", "POST"): [  # an empty form: the current password is wrong
+        Case("/account/password",                Expect(SIGN_IN,   422,         422,         422,         422,        422)),
+    ],
+    ("auth.logout", "POST"): [
+        Case("/logout",                          Expect(HOME,      HOME,        HOME,        HOME,        HOME,       HOME)),
+    ],
+    ("tenant.requests_page", "GET"): [
+        Case("/tenant/requests",                 Expect(SIGN_IN,   200,         200,         200,         403,        403)),
+    ],
+    ("tenant.new_request_page", "GET"): [
+        Case("/tenant/requests/new",             Expect(SIGN_IN,   200,         200,         200,         403,        403)),
+    ],
+    ("tenant.submit", "POST"): [  # an empty form
+        Case("/tenant/requests/new",             Expect(SIGN_IN,   422,         422,         422,         403,        403)),
+    ],
+    ("staff.queue_page", "GET"): [
+        Case("/staff/queue",                     Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
+    ("staff.request_page", "GET"): [
+        Case("/staff/requests/{private}",        Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+        Case("/staff/requests/{public}",         Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+        Case("/staff/requests/{missing}",        Expect(SIGN_IN,   403,         403,         403,         404,        404)),
+    ],
+    ("staff.triage", "POST"): [  # an empty form
+        Case("/staff/requests/{private}/triage", Expect(SIGN_IN,   403,         403,         403,         422,        422)),
+        Case("/staff/requests/{missing}/triage", Expect(SIGN_IN,   403,         403,         403,         404,        404)),
+    ],
+}
+# fmt: on
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+VARIANTS = {
+    "plain": {},
+    "htmx": {"HX-Request": "true"},
+    "json": {"Accept": "application/json"},
+}
+
+
+def _routes_of(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - IGNORED_METHODS
+    }
+
+
+def test_every_route_has_a_row(app):
+    missing = sorted(_routes_of(app) - ROUTES.keys())
+    assert not missing, (
+        "routes without a row in ROUTES (tests/web/test_route_matrix.py): "
+        + ", ".join(f"{endpoint} {method}" for endpoint, method in missing)
+        + ". Add one saying what each persona gets."
+    )
+
+
+def test_every_row_is_a_route(app):
+    stale = sorted(ROUTES.keys() - _routes_of(app))
+    assert not stale, "rows in ROUTES for routes the app no longer has: " + ", ".join(
+        f"{endpoint} {method}" for endpoint, method in stale
+    )
+
+
+@dataclass
+class World:
+    clients: dict[str, object]
+    tokens: dict[str, str]
+    references: dict[str, str]
+
+
+@pytest.fixture
+def world(app, db) -> World:
+    """The six personas, each signed in once on its own client, and two requests of company A."""
+    member_a = factories.user(db, password=None)
+    users = {
+        "member_a": member_a,
+        "member_b": factories.user(db, password=None),
+        "tenant_admin_a": factories.user(
+            db, role=Role.tenant_admin, tenant_id=member_a.tenant_id, password=None
+        ),
+        "staff": factories.staff(db, password=None),
+        "admin": factories.user(db, role=Role.admin, password=None),
+    }
+    for user in users.values():
+        user.password_hash = QUICK_HASH
+    public_request = factories.service_request(db, submitter=member_a, title="A public idea")
+    private_request = factories.service_request(db, submitter=member_a, title="A private fault")
+    private_request.visibility = Visibility.private
+    db.commit()
+    assert public_request.visibility == Visibility.public
+
+    clients, tokens = {}, {}
+    for number, persona in enumerate(PERSONAS, start=10):
+        client = app.test_client()
+        # Each persona has its own address, so sign-in attempts do not share a rate limit.
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{number}"
+        if persona in users:
+            sign_in(client, users[persona].email)
+        clients[persona] = client
+        tokens[persona] = csrf_token(client, "/")
+    return World(
+        clients=clients,
+        tokens=tokens,
+        references={
+            "public": public_request.reference,
+            "private": private_request.reference,
+            "missing": "DP-1999-9999",
+        },
+    )
+
+
+def _mismatch(response, expected: Expected, path: str, variant: str) -> str | None:
+    """What is wrong with `response`, or None when it is what the table says."""
+    got = f"{response.status_code} {response.headers.get('Location') or ''}".strip()
+    if expected == SIGN_IN:
+        login = f"/login?next={path}"
+        if variant == "plain":
+            ok = response.status_code == 302 and response.headers.get("Location") == login
+            want = f"302 {login}"
+        elif variant == "htmx":
+            ok = response.status_code == 401 and response.headers.get("HX-Redirect") == login
+            want = f"401 with HX-Redirect {login}"
+            got += f" HX-Redirect={response.headers.get('HX-Redirect')}"
+        else:
+            body = response.get_json(silent=True) or {}
+            ok = response.status_code == 401 and body.get("error") == "unauthorized"
+            want = "401 JSON unauthorized"
+            got += f" {response.content_type}"
+    elif isinstance(expected, Redirect):
+        ok = response.status_code == 302 and response.headers.get("Location") == expected.location
+        want = f"302 {expected.location}"
+    else:
+        ok = response.status_code == expected
+        want = str(expected)
+        if ok and variant == "json" and expected in (403, 404):
+            ok = response.is_json
+            want, got = f"{expected} as JSON", f"{got} {response.content_type}"
+    return None if ok else f"want {want}, got {got}"
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda route: f"{route[1]} {route[0]}")
+def test_route_answers_each_persona_as_the_table_says(world, route):
+    _endpoint, method = route
+    failures = []
+    for case in ROUTES[route]:
+        path = case.path.format(**world.references)
+        for persona, expected in zip(PERSONAS, case.expect, strict=True):
+            client = world.clients[persona]
+            for variant, headers in VARIANTS.items():
+                if method == "POST":
+                    data = {**case.form, "csrf_token": world.tokens[persona]}
+                    response = client.post(path, data=data, headers=headers)
+                else:
+                    response = client.get(path, headers=headers)
+                problem = _mismatch(response, expected, path, variant)
+                if problem:
+                    failures.append(f"{method} {case.path} as {persona} ({variant}): {problem}")
+    if failures:
+        pytest.fail("\n".join(failures), pytrace=False)
