@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from facilities.config import Settings
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_ROOT = Path(__file__).resolve().parent
+from facilities.settings import PACKAGE_ROOT, PROJECT_ROOT, SETTINGS_KEY, Settings
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app. `overrides` sets Settings fields by name; UPPER_CASE keys go to Flask config."""
-    from facilities import db, web
+    from facilities import web
+    from facilities.core import db
     from facilities.extensions import babel, csrf, htmx, limiter, login_manager
 
     overrides = overrides or {}
@@ -48,7 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the signed session
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
-    app.extensions["facilities.settings"] = settings
+    app.extensions[SETTINGS_KEY] = settings
     if settings.trusted_proxies:
         # Behind a load balancer: the client's address (rate limits) and scheme come from it.
         n = settings.trusted_proxies
@@ -66,9 +63,3 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     web.init_app(app)
     return app
-
-
-def get_settings(app: Flask | None = None) -> Settings:
-    from flask import current_app
-
-    return (app or current_app).extensions["facilities.settings"]

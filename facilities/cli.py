@@ -14,10 +14,12 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from pydantic import ValidationError
 
-from facilities import PROJECT_ROOT, create_app
-from facilities.db import get_engine, session_scope
-from facilities.models import Role, Tenant
-from facilities.services import ValidationFailed
+from facilities import create_app
+from facilities.accounts.models import Role
+from facilities.core.db import get_engine, session_scope
+from facilities.core.errors import ValidationFailed
+from facilities.park.models import Tenant
+from facilities.settings import PROJECT_ROOT
 
 
 def _create_app() -> object:
@@ -48,9 +50,9 @@ def db_group() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: the newest); makes an SQLite file if need be."""
-    from facilities import get_settings
-    from facilities.db import make_engine
-    from facilities.migrate import upgrade
+    from facilities.core.db import make_engine
+    from facilities.core.migrate import upgrade
+    from facilities.settings import get_settings
 
     url = get_settings().database_url_or_default(current_app.instance_path)
     engine = make_engine(url, create=True)
@@ -67,7 +69,7 @@ def db_revision(message: str) -> None:
     """Write a new migration from the difference between the models and the database."""
     from alembic import command
 
-    from facilities.migrate import alembic_config
+    from facilities.core.migrate import alembic_config
 
     command.revision(alembic_config(get_engine()), message=message, autogenerate=True)
 
@@ -76,7 +78,7 @@ def db_revision(message: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Migrate the database back to REVISION."""
-    from facilities.migrate import downgrade
+    from facilities.core.migrate import downgrade
 
     downgrade(get_engine(), revision)
     click.echo(f"Database at {revision}.")
@@ -95,7 +97,7 @@ def create_user_command(
     """Create a user who signs in with e-mail and password."""
     from sqlmodel import select
 
-    from facilities.services.users import create_user
+    from facilities.accounts.users import create_user
 
     with session_scope(get_engine()) as session:
         tenant_id = None
@@ -123,8 +125,8 @@ def create_user_command(
 def _user_by_email(session, email: str):
     from sqlmodel import select
 
-    from facilities.models import User
-    from facilities.services.users import normalize_email
+    from facilities.accounts.models import User
+    from facilities.accounts.users import normalize_email
 
     user = session.exec(select(User).where(User.email == normalize_email(email))).first()
     if user is None:
@@ -137,7 +139,7 @@ def _user_by_email(session, email: str):
 @click.password_option(help="At least 10 characters; asked for when not given.")
 def set_password_command(email: str, password: str) -> None:
     """Set a user's password; every session of theirs ends."""
-    from facilities.services.users import set_password
+    from facilities.accounts.users import set_password
 
     with session_scope(get_engine()) as session:
         user = _user_by_email(session, email)
@@ -153,7 +155,7 @@ def set_password_command(email: str, password: str) -> None:
 @click.option("--email", required=True)
 def deactivate_user_command(email: str) -> None:
     """Stop a user from signing in; every session of theirs ends now."""
-    from facilities.services.users import deactivate_user
+    from facilities.accounts.users import deactivate_user
 
     with session_scope(get_engine()) as session:
         user = _user_by_email(session, email)
@@ -170,8 +172,9 @@ def _messages(failure: ValidationFailed) -> str:
 @click.argument("job_id")
 def run_job_command(job_id: str) -> None:
     """Run one scheduled job now, once (ignores the scheduler's lease)."""
-    from facilities.jobs import JOBS_BY_ID, run_job
-    from facilities.scheduler import holder_name
+    from facilities.core.jobs import run_job
+    from facilities.core.scheduler import holder_name
+    from facilities.schedule import JOBS_BY_ID
 
     job = JOBS_BY_ID.get(job_id)
     if job is None:
@@ -185,12 +188,13 @@ def run_job_command(job_id: str) -> None:
 @cli.command("scheduler")
 def scheduler_command() -> None:
     """Run the scheduler process (one active; others stand by on the lease)."""
-    from facilities.scheduler import build_scheduler, holder_name, release_lease
+    from facilities.core.scheduler import build_scheduler, holder_name, release_lease
+    from facilities.schedule import JOBS
 
     _quiet_logging()
     app = current_app._get_current_object()
     holder = holder_name()
-    scheduler = build_scheduler(app, holder=holder)
+    scheduler = build_scheduler(app, JOBS, holder=holder)
 
     def stop(_signum: int, _frame: object) -> None:
         scheduler.shutdown(wait=True)
@@ -232,9 +236,10 @@ def demo_command(host: str, port: int) -> None:
     """Set up an SQLite demo in instance/ and serve web and scheduler in one process."""
     from werkzeug.serving import run_simple
 
-    from facilities.migrate import upgrade
-    from facilities.scheduler import build_scheduler, holder_name
-    from facilities.services.demo import DEMO_SIGN_INS, load_demo_data
+    from facilities.core.migrate import upgrade
+    from facilities.core.scheduler import build_scheduler, holder_name
+    from facilities.demo import DEMO_SIGN_INS, load_demo_data
+    from facilities.schedule import JOBS
 
     instance = PROJECT_ROOT / "instance"
     instance.mkdir(exist_ok=True)
@@ -261,7 +266,7 @@ def demo_command(host: str, port: int) -> None:
         click.echo(f"    {sign_in.role:<13} {sign_in.email:<40} {sign_in.name}")
     click.echo("")
     # Web and scheduler share this one process only here, for the newcomer's demo.
-    scheduler = build_scheduler(app, holder=holder_name(), background=True)
+    scheduler = build_scheduler(app, JOBS, holder=holder_name(), background=True)
     scheduler.start()
     os.environ.setdefault("FLASK_DEBUG", "0")
     try:

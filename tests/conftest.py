@@ -17,9 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from facilities import create_app
-from facilities.db import get_engine, make_engine
+from facilities.core.db import get_engine, make_engine
+from facilities.core.migrate import upgrade
 from facilities.extensions import limiter
-from facilities.migrate import upgrade
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"

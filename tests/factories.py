@@ -7,25 +7,19 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from facilities.models import (
-    Building,
-    Category,
-    CategoryKind,
+from facilities.accounts.models import Role, User
+from facilities.accounts.users import create_user
+from facilities.park.models import Building, Category, CategoryKind, Site, Tenant, Visibility
+from facilities.park.queries import business_id
+from facilities.requests.intake import submit_request
+from facilities.requests.models import (
     Priority,
-    Role,
     ServiceRequest,
     ServiceRequestCreate,
     ServiceRequestTriage,
-    Site,
     Status,
-    Tenant,
-    User,
-    Visibility,
 )
-from facilities.services.demo import business_id
-from facilities.services.intake import submit_request
-from facilities.services.triage import triage_request
-from facilities.services.users import create_user
+from facilities.requests.triage import triage_request
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import facilities.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import facilities.core.models
+import facilities.requests.models  # noqa: F401  (imports park and accounts models too)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from facilities.web import access, errors, headers, i18n, safety, templating  # noqa: F401  (i18n used by create_app)
+from facilities.web import access, errors, headers, i18n, safety, templating  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

@@ -9,8 +9,8 @@ from flask import Flask, abort, flash, jsonify, make_response, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from facilities.accounts.models import STAFF_ROLES, TENANT_ROLES, Role
 from facilities.extensions import htmx
-from facilities.models import STAFF_ROLES, TENANT_ROLES, Role
 
 EVERYONE = "everyone"
 ACCESS_ATTRIBUTE = "allowed_roles"

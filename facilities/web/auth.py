@@ -23,12 +23,8 @@ from flask_babel import ngettext
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 
-from facilities import get_settings
-from facilities.db import get_session
-from facilities.extensions import limiter, login_manager
-from facilities.models import User
-from facilities.services import ValidationFailed
-from facilities.services.users import (
+from facilities.accounts.models import User
+from facilities.accounts.users import (
     authenticate,
     change_password,
     end_all_sessions,
@@ -39,6 +35,10 @@ from facilities.services.users import (
     user_for_remember_token,
     user_for_session,
 )
+from facilities.core.db import get_session
+from facilities.core.errors import ValidationFailed
+from facilities.extensions import limiter, login_manager
+from facilities.settings import get_settings
 from facilities.web.access import public, signed_in
 from facilities.web.safety import safe_next
 

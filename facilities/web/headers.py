@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from facilities import get_settings
+from facilities.settings import get_settings
 
 # Scripts and styles come from our own static folder only: no inline script, no eval.
 CONTENT_SECURITY_POLICY = "; ".join(

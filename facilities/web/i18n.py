@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import has_request_context, session
 from flask_login import current_user
 
-from facilities import get_settings
-from facilities.config import REGIONAL_LOCALES, SUPPORTED_LOCALES
+from facilities.settings import REGIONAL_LOCALES, SUPPORTED_LOCALES, get_settings
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
-from facilities import get_settings
-from facilities.config import SUPPORTED_LOCALES
-from facilities.db import get_engine, get_session
-from facilities.migrate import schema_state
-from facilities.services import requests as request_service
-from facilities.services.pagination import page_number
-from facilities.services.roadmap import roadmap
-from facilities.services.users import set_preferred_language
+from facilities.accounts.users import set_preferred_language
+from facilities.core.db import get_engine, get_session
+from facilities.core.migrate import schema_state
+from facilities.core.pagination import page_number
+from facilities.requests import queries as request_service
+from facilities.requests.roadmap import roadmap
+from facilities.requests.workflow import ROADMAP_KINDS
+from facilities.settings import SUPPORTED_LOCALES, get_settings
 from facilities.web.access import public
 from facilities.web.htmx import render
 from facilities.web.safety import page_to_return_to
 from facilities.web.templating import keeps_query
-from facilities.workflow import ROADMAP_KINDS
 
 blueprint = Blueprint("public", __name__)
 

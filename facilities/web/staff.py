@@ -7,25 +7,22 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from facilities import get_settings
-from facilities.db import get_session
+from facilities.core.db import get_session
+from facilities.core.errors import ValidationFailed, VersionConflict
+from facilities.core.models import utcnow
+from facilities.core.pagination import page_number
 from facilities.extensions import htmx
-from facilities.models import ServiceRequest, ServiceRequestTriage, utcnow
-from facilities.services import ValidationFailed, VersionConflict
-from facilities.services import requests as request_service
-from facilities.services.pagination import page_number
-from facilities.services.park import active_categories, buildings, statuses
-from facilities.services.targets import quarter_choices, quarter_of
-from facilities.services.triage import QueueFilter, queue, triage_request
+from facilities.park.queries import active_categories, buildings
+from facilities.requests import queries as request_service
+from facilities.requests.models import ServiceRequest, ServiceRequestTriage
+from facilities.requests.queries import QueueFilter, queue, statuses
+from facilities.requests.targets import quarter_choices, quarter_of
+from facilities.requests.triage import triage_request
+from facilities.settings import get_settings
 from facilities.web.access import staff_only
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment
-from facilities.web.i18n import (
-    AmbiguousLocalTime,
-    NonexistentLocalTime,
-    local_to_utc,
-    utc_to_local,
-)
+from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
 from facilities.web.safety import safe_next
 from facilities.web.templating import keeps_query
 

@@ -11,13 +11,14 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from facilities.markdown import render_markdown
-from facilities.models import Priority, UpdateKind, Visibility
-from facilities.services.park import localized
-from facilities.services.requests import can_view
-from facilities.services.targets import quarter_of
+from facilities.core.markdown import render_markdown
+from facilities.park.models import Visibility
+from facilities.park.queries import localized
+from facilities.requests.models import Priority, UpdateKind
+from facilities.requests.queries import can_view
+from facilities.requests.targets import quarter_of
+from facilities.requests.workflow import allowed_targets
 from facilities.web.i18n import LANGUAGE_NAMES
-from facilities.workflow import allowed_targets
 
 PRIORITY_LABELS = {
     Priority.low: _l("Low"),

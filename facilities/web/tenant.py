@@ -6,14 +6,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from facilities import get_settings
-from facilities.db import get_session
-from facilities.models import ServiceRequestCreate
-from facilities.services import ValidationFailed
-from facilities.services import requests as request_service
-from facilities.services.intake import submit_request
-from facilities.services.pagination import page_number
-from facilities.services.park import active_categories, buildings
+from facilities.core.db import get_session
+from facilities.core.errors import ValidationFailed
+from facilities.core.pagination import page_number
+from facilities.park.queries import active_categories, buildings
+from facilities.requests import queries as request_service
+from facilities.requests.intake import submit_request
+from facilities.requests.models import ServiceRequestCreate
+from facilities.settings import get_settings
 from facilities.web.access import tenant_only
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render

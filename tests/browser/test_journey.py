@@ -9,8 +9,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from facilities.jobs import JOBS_BY_ID, run_job
-from facilities.models import Visibility, utcnow
+from facilities.core.jobs import run_job
+from facilities.core.models import utcnow
+from facilities.park.models import Visibility
+from facilities.schedule import JOBS_BY_ID
 from facilities.web.i18n import utc_to_local
 from tests import factories
 

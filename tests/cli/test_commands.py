@@ -2,11 +2,12 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 from sqlmodel import Session, select
 
+from facilities.accounts.models import Role, User
 from facilities.cli import cli
-from facilities.db import make_engine
-from facilities.models import Role, ServiceRequest, Status, User
-from facilities.services.demo import load_demo_data
-from facilities.workflow import StatusKind
+from facilities.core.db import make_engine
+from facilities.demo import load_demo_data
+from facilities.requests.models import ServiceRequest, Status
+from facilities.requests.workflow import StatusKind
 from tests import factories
 from tests.conftest import TEST_SECRET
 
@@ -20,7 +21,7 @@ def test_db_upgrade_creates_the_schema_and_default_statuses(tmp_path):
     result = CliRunner().invoke(cli, ["db", "upgrade"], env=_env(url))
     assert result.exit_code == 0, result.output
     engine = make_engine(url)
-    assert {"service_request", "update", "audit_event", "job_run"} <= set(
+    assert {"service_request", "request_update", "audit_event", "job_run"} <= set(
         inspect(engine).get_table_names()
     )
     with Session(engine) as session:

@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from facilities import jobs
-from facilities.db import get_engine
-from facilities.jobs import JOBS_BY_ID, run_job
-from facilities.mail import build_message
-from facilities.models import JobRun, Outbox, OutboxStatus, utcnow
-from facilities.services import notify
+from facilities.core import outbox as jobs
+from facilities.core import outbox as notify
+from facilities.core.db import get_engine
+from facilities.core.jobs import run_job
+from facilities.core.mail import build_message
+from facilities.core.models import JobRun, Outbox, OutboxStatus, utcnow
+from facilities.schedule import JOBS_BY_ID
 from tests import factories
 from tests.conftest import make_test_app
 

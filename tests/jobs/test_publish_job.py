@@ -2,9 +2,11 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from facilities.jobs import JOBS_BY_ID, run_job
-from facilities.models import AuditEvent, JobRun, Update, utcnow
-from facilities.services import requests as request_service
+from facilities.core.jobs import run_job
+from facilities.core.models import AuditEvent, JobRun, utcnow
+from facilities.requests import queries as request_service
+from facilities.requests.models import RequestUpdate
+from facilities.schedule import JOBS_BY_ID
 from tests import factories
 
 
@@ -33,7 +35,7 @@ def test_publishing_twice_over_the_same_due_update_publishes_it_once(app, db):
     assert (first.outcome, first.items) == ("ok", 1)
     assert (second.outcome, second.items) == ("ok", 0)
     db.expire_all()
-    update = db.exec(select(Update).where(Update.request_id == request_id)).one()
+    update = db.exec(select(RequestUpdate).where(RequestUpdate.request_id == request_id)).one()
     assert update.published_at is not None
     assert update.published_at.replace(microsecond=0) == later.replace(microsecond=0)
     published_events = db.exec(
@@ -51,12 +53,14 @@ def test_updates_not_yet_due_stay_hidden(app, db):
     request_id = _schedule(db, minutes=60)
     run = run_job(app, JOBS_BY_ID["publish-scheduled-updates"], holder="t")
     assert run.items == 0
-    item = db.exec(select(Update).where(Update.request_id == request_id)).one().request
+    item = (
+        db.exec(select(RequestUpdate).where(RequestUpdate.request_id == request_id)).one().request
+    )
     assert request_service.timeline(db, item, viewer=None) == []
 
 
 def test_a_failing_job_is_recorded_as_failed(app, db):
-    from facilities.jobs import Job
+    from facilities.core.jobs import Job
 
     def broken(_session, _now):
         raise RuntimeError("disk on fire")

@@ -2,9 +2,9 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from facilities.jobs import JOBS
-from facilities.models import JobRun, utcnow
-from facilities.scheduler import acquire_lease, build_scheduler, release_lease
+from facilities.core.models import JobRun, utcnow
+from facilities.core.scheduler import acquire_lease, build_scheduler, release_lease
+from facilities.schedule import JOBS
 
 
 def test_only_one_scheduler_holds_the_lease_until_it_expires(db):
@@ -30,7 +30,7 @@ def test_released_lease_is_taken_at_once(db):
 
 
 def test_scheduler_has_every_job_of_the_table_by_its_stable_id(app):
-    scheduler = build_scheduler(app, holder="test", background=True)
+    scheduler = build_scheduler(app, JOBS, holder="test", background=True)
     assert sorted(job.id for job in scheduler.get_jobs()) == sorted(job.id for job in JOBS)
     assert all(job.args[0] is app for job in scheduler.get_jobs())
 

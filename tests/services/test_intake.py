@@ -3,10 +3,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from facilities.models import AuditEvent, ServiceRequestCreate, Visibility
-from facilities.services import ValidationFailed
-from facilities.services.intake import submit_request
-from facilities.workflow import StatusKind
+from facilities.core.errors import ValidationFailed
+from facilities.core.models import AuditEvent
+from facilities.park.models import Visibility
+from facilities.requests.intake import submit_request
+from facilities.requests.models import ServiceRequestCreate
+from facilities.requests.workflow import StatusKind
 from tests import factories
 
 
@@ -92,9 +94,9 @@ def test_concurrent_submissions_never_share_a_reference(app, db):
 
     from sqlmodel import Session
 
-    from facilities.db import get_engine
-    from facilities.models import Site
-    from facilities.services.intake import next_reference
+    from facilities.core.db import get_engine
+    from facilities.park.models import Site
+    from facilities.requests.intake import next_reference
 
     site = factories.site(db)
     db.commit()

@@ -2,11 +2,11 @@ from datetime import date
 
 import pytest
 
-from facilities.config import Settings
-from facilities.markdown import render_markdown
-from facilities.services.pagination import page_number
-from facilities.services.park import valid_business_id
-from facilities.services.targets import quarter_bounds, quarter_choices, quarter_of
+from facilities.core.markdown import render_markdown
+from facilities.core.pagination import page_number
+from facilities.park.queries import valid_business_id
+from facilities.requests.targets import quarter_bounds, quarter_choices, quarter_of
+from facilities.settings import Settings
 from tests.conftest import TEST_SECRET
 
 

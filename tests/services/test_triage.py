@@ -3,10 +3,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from facilities.models import AuditEvent, Priority, Update, UpdateKind, Visibility, utcnow
-from facilities.services import ValidationFailed, VersionConflict
-from facilities.services import requests as request_service
-from facilities.services.triage import QueueFilter, queue
+from facilities.core.errors import ValidationFailed, VersionConflict
+from facilities.core.models import AuditEvent, utcnow
+from facilities.park.models import Visibility
+from facilities.requests import queries as request_service
+from facilities.requests.models import Priority, RequestUpdate, UpdateKind
+from facilities.requests.queries import QueueFilter, queue
 from tests import factories
 
 
@@ -93,7 +95,7 @@ def test_scheduled_update_waits_for_its_time(db):
         public_update="Contractor chosen.",
         publish_at=utcnow() + timedelta(hours=2),
     )
-    scheduled = db.exec(select(Update).where(Update.request_id == item.id)).one()
+    scheduled = db.exec(select(RequestUpdate).where(RequestUpdate.request_id == item.id)).one()
     assert scheduled.published_at is None and scheduled.publish_at is not None
     assert request_service.timeline(db, item, viewer=None) == []
 
@@ -180,8 +182,8 @@ def test_two_concurrent_saves_of_the_same_version_let_exactly_one_win(app, db):
 
     from sqlmodel import Session
 
-    from facilities.db import get_engine
-    from facilities.models import ServiceRequest
+    from facilities.core.db import get_engine
+    from facilities.requests.models import ServiceRequest
 
     staff_a, staff_b = factories.staff(db), factories.staff(db)
     item = factories.service_request(db)
@@ -221,6 +223,8 @@ def test_two_concurrent_saves_of_the_same_version_let_exactly_one_win(app, db):
     saved = db.get(ServiceRequest, item.id)
     assert (saved.version, saved.status.slug) == (2, "planned")
     changes = db.exec(
-        select(Update).where(Update.request_id == item.id, Update.kind == UpdateKind.status_change)
+        select(RequestUpdate).where(
+            RequestUpdate.request_id == item.id, RequestUpdate.kind == UpdateKind.status_change
+        )
     ).all()
     assert len(changes) == 1

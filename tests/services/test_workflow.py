@@ -1,6 +1,6 @@
 import pytest
 
-from facilities.workflow import (
+from facilities.requests.workflow import (
     TRANSITIONS,
     StatusKind,
     TransitionError,

@@ -1,7 +1,8 @@
 import pytest
 from flask import Blueprint
 
-from facilities.models import Role, Visibility
+from facilities.accounts.models import Role
+from facilities.park.models import Visibility
 from facilities.web.access import check_declared
 from facilities.web.auth import REMEMBER_COOKIE
 from tests import factories
@@ -172,7 +173,7 @@ def test_sign_in_attempts_are_limited_per_client_behind_a_proxy(database_url):
 def test_sign_ins_and_outs_are_audited(client, db):
     from sqlmodel import select
 
-    from facilities.models import AuditEvent
+    from facilities.core.models import AuditEvent
     from tests.conftest import csrf_token
 
     member = factories.user(db)

@@ -53,7 +53,7 @@ def test_health_is_503_while_the_schema_is_behind_the_code(app, client, db):
 
 
 def test_health_is_503_for_a_database_that_was_never_migrated(tmp_path):
-    from facilities.db import make_engine
+    from facilities.core.db import make_engine
 
     empty = make_engine(f"sqlite:///{tmp_path}/empty.db", create=True)
     with empty.connect():
@@ -74,7 +74,7 @@ def test_a_missing_sqlite_file_is_not_created_outside_development(tmp_path):
 
 
 def _take_the_database_down(app):
-    from facilities.db import ENGINE_KEY, make_engine
+    from facilities.core.db import ENGINE_KEY, make_engine
 
     app.extensions[ENGINE_KEY].dispose()
     # Nothing listens on port 1: every connection is refused, as when the server is down.

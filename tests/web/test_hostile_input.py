@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
-from facilities.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
+from facilities.requests.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
@@ -273,7 +273,7 @@ def short(value: Any) -> str:
 @pytest.fixture(autouse=True)
 def quick_failed_sign_ins(monkeypatch):
     """A sign-in with an unknown e-mail checks a dummy hash; a one-round one keeps it cheap."""
-    monkeypatch.setattr("facilities.services.users._DUMMY_HASH", QUICK_HASH)
+    monkeypatch.setattr("facilities.accounts.users._DUMMY_HASH", QUICK_HASH)
 
 
 @pytest.fixture

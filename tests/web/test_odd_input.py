@@ -2,7 +2,7 @@
 
 import pytest
 
-from facilities.models import Role
+from facilities.accounts.models import Role
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 

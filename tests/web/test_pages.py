@@ -3,7 +3,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from facilities.models import AuditEvent, ServiceRequest, UpdateKind, Visibility, utcnow
+from facilities.core.models import AuditEvent, utcnow
+from facilities.park.models import Visibility
+from facilities.requests.models import ServiceRequest, UpdateKind
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
@@ -235,7 +237,8 @@ def test_back_button_restores_the_whole_page(client, db):
 
 
 def test_scheduled_update_takes_its_place_when_published(client, db, app):
-    from facilities.jobs import JOBS_BY_ID, run_job
+    from facilities.core.jobs import run_job
+    from facilities.schedule import JOBS_BY_ID
 
     staff = factories.staff(db)
     item = factories.service_request(db)

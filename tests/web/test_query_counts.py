@@ -2,7 +2,7 @@
 
 import pytest
 
-from facilities.db import get_engine
+from facilities.core.db import get_engine
 from tests import factories
 from tests.conftest import count_queries, sign_in
 

@@ -14,7 +14,8 @@ from typing import NamedTuple
 import pytest
 from werkzeug.security import generate_password_hash
 
-from facilities.models import Role, Visibility
+from facilities.accounts.models import Role
+from facilities.park.models import Visibility
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 

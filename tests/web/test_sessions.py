@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from facilities.models import RememberToken, Role, utcnow
-from facilities.services.users import deactivate_user, issue_remember_token
+from facilities.accounts.models import RememberToken, Role
+from facilities.accounts.users import deactivate_user, issue_remember_token
+from facilities.core.models import utcnow
 from facilities.web.auth import REMEMBER_COOKIE
 from tests import factories
 from tests.conftest import csrf_token, sign_in

@@ -2,7 +2,7 @@
 
 import pytest
 
-from facilities.models import ServiceRequest
+from facilities.requests.models import ServiceRequest
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
@@ -167,7 +167,7 @@ def test_a_publish_time_that_daylight_saving_skips_or_repeats_is_asked_again(
 def test_a_publish_time_next_to_the_change_is_taken_as_helsinki_time(staff_client, db):
     from sqlmodel import select
 
-    from facilities.models import Update, UpdateKind
+    from facilities.requests.models import RequestUpdate, UpdateKind
 
     item = factories.service_request(db)
     db.commit()
@@ -175,7 +175,9 @@ def test_a_publish_time_next_to_the_change_is_taken_as_helsinki_time(staff_clien
         staff_client, item, public_update="Night work.", publish_at="2027-10-31T04:30"
     )
     assert response.status_code == 302
-    scheduled = db.exec(select(Update).where(Update.kind == UpdateKind.public_update)).one()
+    scheduled = db.exec(
+        select(RequestUpdate).where(RequestUpdate.kind == UpdateKind.public_update)
+    ).one()
     assert scheduled.publish_at.isoformat() == "2027-10-31T02:30:00+00:00"  # EET, +2
 
 

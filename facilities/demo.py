@@ -7,26 +7,21 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from facilities.models import (
-    Building,
-    Category,
-    CategoryKind,
+from facilities.accounts.models import Role
+from facilities.accounts.users import create_user
+from facilities.core.models import utcnow
+from facilities.park.models import Building, Category, CategoryKind, Site, Tenant, Visibility
+from facilities.park.queries import business_id
+from facilities.requests.intake import submit_request
+from facilities.requests.models import (
     Priority,
-    Role,
     ServiceRequest,
     ServiceRequestCreate,
     ServiceRequestTriage,
-    Site,
     Status,
-    Tenant,
-    Visibility,
-    utcnow,
 )
-from facilities.services.intake import submit_request
-from facilities.services.park import business_id_check_digit
-from facilities.services.targets import quarter_choices, quarter_of
-from facilities.services.triage import triage_request
-from facilities.services.users import create_user
+from facilities.requests.targets import quarter_choices, quarter_of
+from facilities.requests.triage import triage_request
 
 SITE_CODE = "DIGIPOLIS"
 DEMO_PASSWORD = "kemi-demo-2026"
@@ -38,14 +33,6 @@ class DemoSignIn:
     email: str
     password: str
     name: str
-
-
-def business_id(base: str) -> str:
-    """A valid Y-tunnus for a seven-digit base, for invented companies."""
-    check = business_id_check_digit(base)
-    if check is None:
-        raise ValueError(f"{base} has no valid check digit")
-    return f"{base}-{check}"
 
 
 BUILDINGS = [

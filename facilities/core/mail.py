@@ -10,8 +10,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
-from facilities.config import Settings
-from facilities.models import Outbox, utcnow
+from facilities.core.models import Outbox, utcnow
+from facilities.settings import Settings
 
 log = logging.getLogger(__name__)
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from facilities.models import ServiceRequest, Status, Visibility
-from facilities.services.pagination import Page, paginate
-from facilities.services.requests import with_details
-from facilities.workflow import ROADMAP_KINDS, StatusKind
+from facilities.core.pagination import Page, paginate
+from facilities.park.models import Visibility
+from facilities.requests.models import ServiceRequest, Status
+from facilities.requests.queries import with_details
+from facilities.requests.workflow import ROADMAP_KINDS, StatusKind
 
 
 def roadmap_column(

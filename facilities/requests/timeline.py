@@ -8,9 +8,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
-from facilities.models import Update
-from facilities.services import audit
-from facilities.services import notify as notifications
+from facilities.core import audit, outbox
+from facilities.requests import emails
+from facilities.requests.models import RequestUpdate
 
 
 def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) -> int:
@@ -20,16 +20,16 @@ def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) ->
     (a retry, or a second scheduler) publish it once.
     """
     due_ids = session.exec(
-        select(Update.id)
-        .where(col(Update.published_at).is_(None), col(Update.publish_at) <= now)
-        .order_by(col(Update.publish_at))
+        select(RequestUpdate.id)
+        .where(col(RequestUpdate.published_at).is_(None), col(RequestUpdate.publish_at) <= now)
+        .order_by(col(RequestUpdate.publish_at))
         .limit(limit)
     ).all()
     published_ids = []
     for update_id in due_ids:
         claimed = session.exec(
-            update(Update)
-            .where(col(Update.id) == update_id, col(Update.published_at).is_(None))
+            update(RequestUpdate)
+            .where(col(RequestUpdate.id) == update_id, col(RequestUpdate.published_at).is_(None))
             .values(published_at=now)
         ).rowcount
         if claimed:
@@ -45,10 +45,13 @@ def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) ->
     session.flush()
     if published_ids:
         published = session.exec(
-            select(Update)
-            .where(col(Update.id).in_(published_ids))
-            .options(joinedload(Update.request), joinedload(Update.to_status))
+            select(RequestUpdate)
+            .where(col(RequestUpdate.id).in_(published_ids))
+            .options(joinedload(RequestUpdate.request), joinedload(RequestUpdate.to_status))
         ).all()
         for entry in published:
-            notifications.update_published(session, service_request=entry.request, entry=entry)
+            outbox.queue(
+                session,
+                emails.update_published(session, service_request=entry.request, entry=entry),
+            )
     return len(published_ids)

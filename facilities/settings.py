@@ -7,9 +7,13 @@ from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import Flask, current_app
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+SETTINGS_KEY = "facilities.settings"
 MIN_SECRET_LENGTH = 32
 # zxcvbn's estimate of the guesses a secret takes, as a power of ten. Repeats, words,
 # keyboard runs and sequences score far below it (`changeme` four times: 10^3); random keys of
@@ -122,3 +126,8 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path(instance_path) / 'facilities.db'}"
+
+
+def get_settings(app: Flask | None = None) -> Settings:
+    """The settings the running app was built with."""
+    return (app or current_app).extensions[SETTINGS_KEY]

@@ -9,20 +9,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from facilities import get_settings
-from facilities.models import (
-    Building,
-    Category,
-    RequestCounter,
-    ServiceRequest,
-    ServiceRequestCreate,
-    Site,
-    User,
-    utcnow,
-)
-from facilities.services import ValidationFailed, audit
-from facilities.services import notify as notifications
-from facilities.services.park import initial_status
+from facilities.accounts.models import User
+from facilities.core import audit, outbox
+from facilities.core.errors import ValidationFailed
+from facilities.core.models import utcnow
+from facilities.park.models import Building, Category, Site
+from facilities.requests import emails
+from facilities.requests.models import RequestCounter, ServiceRequest, ServiceRequestCreate
+from facilities.requests.queries import initial_status
+from facilities.settings import get_settings
 
 
 def next_reference(session: Session, *, site: Site, year: int) -> tuple[int, str]:
@@ -95,5 +90,5 @@ def submit_request(
         after={"reference": reference, "title": data.title, "category": category.slug},
     )
     if notify:
-        notifications.request_received(session, service_request=service_request)
+        outbox.queue(session, emails.request_received(session, service_request=service_request))
     return service_request

@@ -1,14 +1,11 @@
-"""SQLModel tables, their input and output models, and the enums they use.
+"""Requests, their statuses and timelines: tables, input models and enums.
 
 No `from __future__ import annotations` here: SQLModel reads the annotations at runtime.
-
-Times are aware datetimes stored in UTC and shown in the park's time zone.
 """
 
-import secrets
 import unicodedata
-from datetime import UTC, date, datetime
-from enum import Enum, StrEnum
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -16,38 +13,10 @@ from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
-from facilities.workflow import StatusKind
-
-
-def utcnow() -> datetime:
-    """Now, aware, in UTC: the form every stored time has."""
-    return datetime.now(UTC)
-
-
-def new_session_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def enum_type(enum_class: type[Enum]) -> sa.Enum:
-    """Enums stored as their values in a plain VARCHAR, so adding a member needs no DDL."""
-    return sa.Enum(
-        enum_class,
-        native_enum=False,
-        create_constraint=False,
-        length=20,
-        values_callable=lambda members: [member.value for member in members],
-    )
-
-
-class Role(StrEnum):
-    member = "member"
-    tenant_admin = "tenant_admin"
-    staff = "staff"
-    admin = "admin"
-
-
-TENANT_ROLES = frozenset({Role.member, Role.tenant_admin})
-STAFF_ROLES = frozenset({Role.staff, Role.admin})
+from facilities.accounts.models import User
+from facilities.core.models import enum_type, utcnow
+from facilities.park.models import Building, Category, Tenant, Visibility
+from facilities.requests.workflow import StatusKind
 
 
 class Priority(StrEnum):
@@ -55,17 +24,6 @@ class Priority(StrEnum):
     normal = "normal"
     high = "high"
     urgent = "urgent"
-
-
-class Visibility(StrEnum):
-    public = "public"
-    private = "private"
-
-
-class CategoryKind(StrEnum):
-    idea = "idea"
-    fault = "fault"
-    service = "service"
 
 
 class UpdateKind(StrEnum):
@@ -78,111 +36,6 @@ class UpdateKind(StrEnum):
 
 # Kinds of update anyone who may see the request may read; the rest are staff-only.
 PUBLIC_UPDATE_KINDS = frozenset({UpdateKind.public_update, UpdateKind.status_change})
-
-
-# --- park ------------------------------------------------------------------------------
-
-
-class Site(SQLModel, table=True):
-    """A park; Open311's jurisdiction."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=40, unique=True)
-    name: str = Field(max_length=200)
-    reference_prefix: str = Field(default="DP", max_length=10)
-
-
-class TenantBuilding(SQLModel, table=True):
-    __tablename__ = "tenant_building"
-
-    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True, ondelete="CASCADE")
-    building_id: int = Field(foreign_key="building.id", primary_key=True, ondelete="CASCADE")
-
-
-class Building(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    site_id: int = Field(foreign_key="site.id", index=True)
-    code: str = Field(max_length=40, unique=True)
-    name: str = Field(max_length=200)
-    address: str = Field(default="", max_length=300)
-    latitude: float | None = None
-    longitude: float | None = None
-
-
-class Category(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    site_id: int = Field(foreign_key="site.id", index=True)
-    slug: str = Field(max_length=60, unique=True)
-    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    kind: CategoryKind = Field(default=CategoryKind.idea, sa_type=enum_type(CategoryKind))
-    default_visibility: Visibility = Field(default=Visibility.public, sa_type=enum_type(Visibility))
-    position: int = 0
-    active: bool = True
-
-
-class Tenant(SQLModel, table=True):
-    """A company renting space in the park."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    site_id: int = Field(foreign_key="site.id", index=True)
-    name: str = Field(max_length=200)
-    business_id: str = Field(max_length=9, unique=True)  # Finnish Y-tunnus, 1234567-8
-
-    buildings: list[Building] = Relationship(link_model=TenantBuilding)
-
-
-class User(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, unique=True)  # stored lower-case
-    name: str = Field(max_length=200)
-    password_hash: str | None = Field(default=None, max_length=255)
-    role: Role = Field(default=Role.member, sa_type=enum_type(Role))
-    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True)
-    preferred_language: str = Field(default="fi", max_length=5)
-    active: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
-    # Part of every session's user id: a new value ends all of the user's sessions.
-    session_token: str = Field(default_factory=new_session_token, max_length=64)
-
-    tenant: Tenant | None = Relationship()
-
-    # Flask-Login's user protocol
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        """What the signed session cookie keeps: the id and the current session token."""
-        return f"{self.id}:{self.session_token}"
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
-    @property
-    def is_tenant_user(self) -> bool:
-        return self.role in TENANT_ROLES and self.tenant_id is not None
-
-
-class RememberToken(SQLModel, table=True):
-    """One "keep me signed in" device: a random selector, and the validator's hash only."""
-
-    __tablename__ = "remember_token"
-
-    id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
-    selector: str = Field(max_length=32, unique=True)
-    validator_hash: str = Field(max_length=64)  # sha256 hex of the cookie's secret half
-    created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime = Field(index=True)
 
 
 class Status(SQLModel, table=True):
@@ -347,12 +200,13 @@ class ServiceRequestTriage(SQLModel):
         return None if value in ("", None) else value
 
 
-class Update(SQLModel, table=True):
+class RequestUpdate(SQLModel, table=True):
     """One entry on a request's timeline."""
 
+    __tablename__ = "request_update"
     __table_args__ = (
-        sa.Index("ix_update_request_created", "request_id", "created_at"),
-        sa.Index("ix_update_due", "published_at", "publish_at"),
+        sa.Index("ix_request_update_request_created", "request_id", "created_at"),
+        sa.Index("ix_request_update_due", "published_at", "publish_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -369,76 +223,8 @@ class Update(SQLModel, table=True):
     request: ServiceRequest = Relationship()
     author: User | None = Relationship()
     from_status: Status | None = Relationship(
-        sa_relationship_kwargs={"foreign_keys": "Update.from_status_id"}
+        sa_relationship_kwargs={"foreign_keys": "RequestUpdate.from_status_id"}
     )
     to_status: Status | None = Relationship(
-        sa_relationship_kwargs={"foreign_keys": "Update.to_status_id"}
+        sa_relationship_kwargs={"foreign_keys": "RequestUpdate.to_status_id"}
     )
-
-
-# --- bookkeeping -----------------------------------------------------------------------
-
-
-class OutboxStatus(StrEnum):
-    pending = "pending"
-    sent = "sent"
-    failed = "failed"  # gave up after the last attempt
-
-
-class Outbox(SQLModel, table=True):
-    """Every e-mail (and later webhook post) the app sends, sent by a job with retries."""
-
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    idempotency_key: str = Field(max_length=200, unique=True)
-    channel: str = Field(default="email", max_length=20)
-    recipient: str = Field(max_length=254)
-    subject: str = Field(max_length=300)
-    body_text: str = Field(sa_type=sa.Text)
-    status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=enum_type(OutboxStatus))
-    attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow)
-    last_error: str = Field(default="", sa_type=sa.Text)
-    created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
-
-
-class AuditEvent(SQLModel, table=True):
-    """Who changed what, when, before and after. Rows are only ever added."""
-
-    __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_entity", "entity", "entity_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
-    actor_id: int | None = Field(default=None, foreign_key="user.id")
-    action: str = Field(max_length=60)
-    entity: str = Field(max_length=40)
-    entity_id: int | None = None
-    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-
-
-class JobRun(SQLModel, table=True):
-    __tablename__ = "job_run"
-    __table_args__ = (sa.Index("ix_job_run_job_started", "job_id", "started_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    job_id: str = Field(max_length=60)
-    holder: str = Field(max_length=120)
-    started_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime | None = None
-    outcome: str = Field(default="running", max_length=20)  # running, ok, failed
-    items: int = 0
-    detail: str = Field(default="", sa_type=sa.Text)
-
-
-class SchedulerLease(SQLModel, table=True):
-    """The one row that says which scheduler process may run jobs now."""
-
-    __tablename__ = "scheduler_lease"
-
-    name: str = Field(primary_key=True, max_length=40)
-    holder: str = Field(max_length=120)
-    expires_at: datetime

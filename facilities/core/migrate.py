@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
-from facilities import PACKAGE_ROOT
+from facilities.settings import PACKAGE_ROOT
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -2,82 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import Session, col
 
-from facilities.models import (
-    Priority,
+from facilities.accounts.models import User
+from facilities.core import audit, outbox
+from facilities.core.errors import ValidationFailed, VersionConflict
+from facilities.core.models import utcnow
+from facilities.park.models import Visibility
+from facilities.requests import emails
+from facilities.requests.models import (
+    RequestUpdate,
     ServiceRequest,
     ServiceRequestTriage,
     Status,
-    Update,
     UpdateKind,
-    User,
-    Visibility,
-    utcnow,
 )
-from facilities.services import ValidationFailed, VersionConflict, audit
-from facilities.services import notify as notifications
-from facilities.services.pagination import Page, paginate
-from facilities.services.requests import by_reference, count_public_entries, with_details
-from facilities.services.targets import quarter_bounds, quarter_of
-from facilities.workflow import OPEN_KINDS, StatusKind, TransitionError, check_transition
+from facilities.requests.queries import by_reference, count_public_entries
+from facilities.requests.targets import quarter_bounds, quarter_of
+from facilities.requests.workflow import StatusKind, TransitionError, check_transition
 
-PRIORITY_RANK = {Priority.urgent: 0, Priority.high: 1, Priority.normal: 2, Priority.low: 3}
 TRANSITION_MESSAGES = {
     "not_allowed": _l("A request cannot move to that status from its current one."),
     "reason_required": _l("Write a public update that gives the reason."),
     "duplicate_target_required": _l("Give the reference of the request this duplicates."),
 }
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """The queue's filters as the staff set them; empty means any."""
-
-    status: str = "open"  # "open", "all" or a status slug
-    category_id: int | None = None
-    building_id: int | None = None
-    search: str = ""
-
-
-def queue(
-    session: Session, *, filters: QueueFilter, page: int, per_page: int
-) -> Page[ServiceRequest]:
-    """Requests for staff, most urgent first, then oldest first."""
-    statement = with_details(select(ServiceRequest)).join(
-        Status, col(Status.id) == ServiceRequest.status_id
-    )
-    if filters.status == "open":
-        statement = statement.where(col(Status.kind).in_(OPEN_KINDS))
-    elif filters.status != "all":
-        statement = statement.where(Status.slug == filters.status)
-    if filters.category_id:
-        statement = statement.where(ServiceRequest.category_id == filters.category_id)
-    if filters.building_id:
-        statement = statement.where(ServiceRequest.building_id == filters.building_id)
-    if filters.search:
-        # % and _ typed by staff are searched for, not wildcards
-        literal = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{literal}%"
-        statement = statement.where(
-            or_(
-                col(ServiceRequest.title).ilike(pattern, escape="\\"),
-                col(ServiceRequest.reference).ilike(pattern, escape="\\"),
-            )
-        )
-    priority_rank = case(
-        {priority.value: rank for priority, rank in PRIORITY_RANK.items()},
-        value=ServiceRequest.priority,
-    )
-    statement = statement.order_by(
-        priority_rank, col(ServiceRequest.created_at), col(ServiceRequest.id)
-    )
-    return paginate(session, statement, page=page, per_page=per_page)
 
 
 def _snapshot(service_request: ServiceRequest) -> dict[str, object]:
@@ -196,10 +148,10 @@ def triage_request(
     _claim_version(session, service_request, expected=data.version, now=now)
 
     status_changed = target_status.id != service_request.status_id
-    entries: list[Update] = []  # what this form adds to the timeline
+    entries: list[RequestUpdate] = []  # what this form adds to the timeline
     if status_changed:
         entries.append(
-            Update(
+            RequestUpdate(
                 request_id=service_request.id,
                 kind=UpdateKind.status_change,
                 body="" if scheduled else data.public_update,
@@ -214,7 +166,7 @@ def triage_request(
         service_request.status = target_status
     if data.public_update and (scheduled or not status_changed):
         entries.append(
-            Update(
+            RequestUpdate(
                 request_id=service_request.id,
                 kind=UpdateKind.public_update,
                 body=data.public_update,
@@ -226,7 +178,7 @@ def triage_request(
         )
     if data.internal_note:
         entries.append(
-            Update(
+            RequestUpdate(
                 request_id=service_request.id,
                 kind=UpdateKind.internal_note,
                 body=data.internal_note,
@@ -261,8 +213,9 @@ def triage_request(
     if notify:
         for entry in entries:
             if entry.published_at is not None:  # scheduled posts notify when published
-                notifications.update_published(
-                    session, service_request=service_request, entry=entry
+                outbox.queue(
+                    session,
+                    emails.update_published(session, service_request=service_request, entry=entry),
                 )
     return True
 

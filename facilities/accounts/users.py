@@ -13,17 +13,12 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from facilities.config import SUPPORTED_LOCALES
-from facilities.models import (
-    TENANT_ROLES,
-    RememberToken,
-    Role,
-    Tenant,
-    User,
-    new_session_token,
-    utcnow,
-)
-from facilities.services import ValidationFailed, audit
+from facilities.accounts.models import TENANT_ROLES, RememberToken, Role, User, new_session_token
+from facilities.core import audit
+from facilities.core.errors import ValidationFailed
+from facilities.core.models import utcnow
+from facilities.park.models import Tenant
+from facilities.settings import SUPPORTED_LOCALES
 
 MIN_PASSWORD_LENGTH = 10
 # Checked when no such user exists, so a wrong e-mail costs as long as a wrong password.

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
-from facilities.models import AuditEvent, User
+from facilities.core.models import AuditEvent
+
+
+class Actor(Protocol):
+    """Whoever acts: a user (core knows no domain, only that it has an id)."""
+
+    id: int | None
 
 
 def record(
     session: Session,
     *,
-    actor: User | None,
+    actor: Actor | None,
     action: str,
     entity: str,
     entity_id: int | None,

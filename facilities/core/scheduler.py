@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,10 +22,10 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from facilities import get_settings
-from facilities.db import get_engine, session_scope
-from facilities.jobs import JOBS, Job, run_job
-from facilities.models import JobRun, SchedulerLease, utcnow
+from facilities.core.db import get_engine, session_scope
+from facilities.core.jobs import Job, run_job
+from facilities.core.models import JobRun, SchedulerLease, utcnow
+from facilities.settings import get_settings
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -105,12 +106,14 @@ def run_if_leader(app: Flask, job: Job, holder: str, ttl_seconds: int) -> None:
         log.debug("job %s: standing by, another scheduler holds the lease", job.id)
 
 
-def build_scheduler(app: Flask, *, holder: str, background: bool = False) -> BaseScheduler:
-    """A scheduler with every job of the table, each guarded by the lease."""
+def build_scheduler(
+    app: Flask, jobs: Sequence[Job], *, holder: str, background: bool = False
+) -> BaseScheduler:
+    """A scheduler running `jobs` (every domain's), each guarded by the lease."""
     settings = get_settings(app)
     scheduler_class = BackgroundScheduler if background else BlockingScheduler
     scheduler = scheduler_class(timezone=settings.timezone)
-    for job in JOBS:
+    for job in jobs:
         interval = job.interval_seconds or settings.scheduler_interval_seconds
         scheduler.add_job(
             run_if_leader,

@@ -6,8 +6,7 @@ import re
 
 from sqlmodel import Session, col, select
 
-from facilities.models import Building, Category, Status
-from facilities.workflow import StatusKind
+from facilities.park.models import Building, Category
 
 _BUSINESS_ID = re.compile(r"^(\d{7})-(\d)$")
 _BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
@@ -27,6 +26,14 @@ def valid_business_id(value: str) -> bool:
     return bool(match) and business_id_check_digit(match[1]) == int(match[2])
 
 
+def business_id(base: str) -> str:
+    """A valid Y-tunnus for a seven-digit base, e.g. for invented companies."""
+    check = business_id_check_digit(base)
+    if check is None:
+        raise ValueError(f"{base} has no valid check digit")
+    return f"{base}-{check}"
+
+
 def active_categories(session: Session) -> list[Category]:
     return list(
         session.exec(
@@ -39,22 +46,6 @@ def active_categories(session: Session) -> list[Category]:
 
 def buildings(session: Session) -> list[Building]:
     return list(session.exec(select(Building).order_by(Building.name)).all())
-
-
-def statuses(session: Session) -> list[Status]:
-    return list(session.exec(select(Status).order_by(Status.position, Status.id)).all())
-
-
-def initial_status(session: Session) -> Status:
-    """The status new requests start in: the first active one of kind `new`."""
-    status = session.exec(
-        select(Status)
-        .where(Status.kind == StatusKind.new, col(Status.active).is_(True))
-        .order_by(Status.position)
-    ).first()
-    if status is None:
-        raise LookupError("no active status of kind 'new'; run `facilities db upgrade`")
-    return status
 
 
 def localized(names: dict[str, str], locale: str, fallback: str = "fi") -> str:

@@ -1,0 +1,79 @@
+"""People who sign in: users, their roles, and their remember-me devices."""
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, Relationship, SQLModel
+
+from facilities.core.models import enum_type, utcnow
+from facilities.park.models import Tenant
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Role(StrEnum):
+    member = "member"
+    tenant_admin = "tenant_admin"
+    staff = "staff"
+    admin = "admin"
+
+
+TENANT_ROLES = frozenset({Role.member, Role.tenant_admin})
+STAFF_ROLES = frozenset({Role.staff, Role.admin})
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # stored lower-case
+    name: str = Field(max_length=200)
+    password_hash: str | None = Field(default=None, max_length=255)
+    role: Role = Field(default=Role.member, sa_type=enum_type(Role))
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id", index=True)
+    preferred_language: str = Field(default="fi", max_length=5)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    # Part of every session's user id: a new value ends all of the user's sessions.
+    session_token: str = Field(default_factory=new_session_token, max_length=64)
+
+    tenant: Tenant | None = Relationship()
+
+    # Flask-Login's user protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """What the signed session cookie keeps: the id and the current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_tenant_user(self) -> bool:
+        return self.role in TENANT_ROLES and self.tenant_id is not None
+
+
+class RememberToken(SQLModel, table=True):
+    """One "keep me signed in" device: a random selector, and the validator's hash only."""
+
+    __tablename__ = "remember_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    selector: str = Field(max_length=32, unique=True)
+    validator_hash: str = Field(max_length=64)  # sha256 hex of the cookie's secret half
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)

@@ -1,0 +1,52 @@
+"""Jobs: what one is, running one and recording it as a JobRun."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask
+from sqlmodel import Session
+
+from facilities.core import outbox
+from facilities.core.db import get_engine, session_scope
+from facilities.core.models import JobRun, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str  # stable: JobRun rows and the scheduler refer to it
+    function: Callable[[Session, datetime], int]
+    interval_seconds: int | None = None  # None: the settings' default interval
+
+
+# The infrastructure's own jobs; each domain's jobs.py has its list, and the entry points
+# (`facilities scheduler`, `facilities run-job`) hand the scheduler all of them.
+JOBS: tuple[Job, ...] = (Job(id="send-outbox", function=outbox.send_outbox),)
+
+
+def run_job(app: Flask, job: Job, *, holder: str, now: datetime | None = None) -> JobRun:
+    """Run one job in an app context and record it as a JobRun."""
+    now = now or utcnow()
+    with app.app_context(), session_scope(get_engine(app)) as session:
+        run = JobRun(job_id=job.id, holder=holder, started_at=utcnow())
+        session.add(run)
+        session.commit()
+        try:
+            items = job.function(session, now)
+            session.commit()
+        except Exception:
+            session.rollback()
+            run.outcome, run.detail = "failed", traceback.format_exc(limit=20)
+            log.exception("job %s failed", job.id)
+        else:
+            run.outcome, run.items = "ok", items
+        run.finished_at = utcnow()
+        session.add(run)
+        session.commit()
+        return run

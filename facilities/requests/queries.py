@@ -1,0 +1,181 @@
+"""Finding requests and their timelines, with who may see what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, or_
+from sqlalchemy.orm import joinedload
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from facilities.accounts.models import User
+from facilities.core.pagination import Page, paginate
+from facilities.park.models import Visibility
+from facilities.requests.models import (
+    PUBLIC_UPDATE_KINDS,
+    Priority,
+    RequestUpdate,
+    ServiceRequest,
+    Status,
+    UpdateKind,
+)
+from facilities.requests.workflow import OPEN_KINDS, StatusKind
+
+
+def with_details(statement: SelectOfScalar[ServiceRequest]) -> SelectOfScalar[ServiceRequest]:
+    """Load what every list row shows in the same query, so a page's cost is fixed."""
+    return statement.options(
+        joinedload(ServiceRequest.category),
+        joinedload(ServiceRequest.building),
+        joinedload(ServiceRequest.status),
+        joinedload(ServiceRequest.tenant),
+        joinedload(ServiceRequest.assignee),
+        joinedload(ServiceRequest.duplicate_of),
+    )
+
+
+def by_reference(session: Session, reference: str) -> ServiceRequest | None:
+    return session.exec(
+        with_details(select(ServiceRequest)).where(ServiceRequest.reference == reference.upper())
+    ).first()
+
+
+def can_view(user: User | None, service_request: ServiceRequest) -> bool:
+    """Public requests are for everyone; private ones for staff and the sender's company."""
+    if service_request.visibility == Visibility.public:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return user.tenant_id is not None and user.tenant_id == service_request.tenant_id
+
+
+def timeline(
+    session: Session, service_request: ServiceRequest, *, viewer: User | None
+) -> list[RequestUpdate]:
+    """The request's updates that `viewer` may read, oldest first.
+
+    Staff see everything, scheduled posts included; the sender's company also sees
+    comments; everyone else sees published public updates and status changes.
+    """
+    statement = (
+        select(RequestUpdate)
+        .where(RequestUpdate.request_id == service_request.id)
+        .options(
+            joinedload(RequestUpdate.author),
+            joinedload(RequestUpdate.from_status),
+            joinedload(RequestUpdate.to_status),
+        )
+        .order_by(
+            # in the order people saw them: a scheduled post where it was published
+            func.coalesce(
+                RequestUpdate.published_at, RequestUpdate.publish_at, RequestUpdate.created_at
+            ),
+            col(RequestUpdate.id),
+        )
+    )
+    is_staff = viewer is not None and viewer.is_authenticated and viewer.is_staff
+    if not is_staff:
+        kinds = set(PUBLIC_UPDATE_KINDS)
+        if (
+            viewer is not None
+            and viewer.is_authenticated
+            and viewer.tenant_id is not None
+            and viewer.tenant_id == service_request.tenant_id
+        ):
+            kinds.add(UpdateKind.comment)
+        statement = statement.where(
+            col(RequestUpdate.kind).in_(kinds), col(RequestUpdate.published_at).is_not(None)
+        )
+    return list(session.exec(statement).all())
+
+
+def tenant_requests(
+    session: Session, *, tenant_id: int, page: int, per_page: int
+) -> Page[ServiceRequest]:
+    """All requests of one company, newest first."""
+    statement = (
+        with_details(select(ServiceRequest))
+        .where(ServiceRequest.tenant_id == tenant_id)
+        .order_by(col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc())
+    )
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+def count_public_entries(session: Session, service_request: ServiceRequest) -> int:
+    """Published updates and status changes: what readers of the request can see."""
+    return session.exec(
+        select(func.count())
+        .select_from(RequestUpdate)
+        .where(
+            RequestUpdate.request_id == service_request.id,
+            col(RequestUpdate.kind).in_(PUBLIC_UPDATE_KINDS),
+            col(RequestUpdate.published_at).is_not(None),
+        )
+    ).one()
+
+
+PRIORITY_RANK = {Priority.urgent: 0, Priority.high: 1, Priority.normal: 2, Priority.low: 3}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The queue's filters as the staff set them; empty means any."""
+
+    status: str = "open"  # "open", "all" or a status slug
+    category_id: int | None = None
+    building_id: int | None = None
+    search: str = ""
+
+
+def queue(
+    session: Session, *, filters: QueueFilter, page: int, per_page: int
+) -> Page[ServiceRequest]:
+    """Requests for staff, most urgent first, then oldest first."""
+    statement = with_details(select(ServiceRequest)).join(
+        Status, col(Status.id) == ServiceRequest.status_id
+    )
+    if filters.status == "open":
+        statement = statement.where(col(Status.kind).in_(OPEN_KINDS))
+    elif filters.status != "all":
+        statement = statement.where(Status.slug == filters.status)
+    if filters.category_id:
+        statement = statement.where(ServiceRequest.category_id == filters.category_id)
+    if filters.building_id:
+        statement = statement.where(ServiceRequest.building_id == filters.building_id)
+    if filters.search:
+        # % and _ typed by staff are searched for, not wildcards
+        literal = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
+        statement = statement.where(
+            or_(
+                col(ServiceRequest.title).ilike(pattern, escape="\\"),
+                col(ServiceRequest.reference).ilike(pattern, escape="\\"),
+            )
+        )
+    priority_rank = case(
+        {priority.value: rank for priority, rank in PRIORITY_RANK.items()},
+        value=ServiceRequest.priority,
+    )
+    statement = statement.order_by(
+        priority_rank, col(ServiceRequest.created_at), col(ServiceRequest.id)
+    )
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+def statuses(session: Session) -> list[Status]:
+    return list(session.exec(select(Status).order_by(Status.position, Status.id)).all())
+
+
+def initial_status(session: Session) -> Status:
+    """The status new requests start in: the first active one of kind `new`."""
+    status = session.exec(
+        select(Status)
+        .where(Status.kind == StatusKind.new, col(Status.active).is_(True))
+        .order_by(Status.position)
+    ).first()
+    if status is None:
+        raise LookupError("no active status of kind 'new'; run `facilities db upgrade`")
+    return status
