@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import datetime
 
 from sqlmodel import Session, select
+from werkzeug.security import generate_password_hash
 
 from facilities.accounts.models import Role, User
 from facilities.accounts.users import create_user
@@ -87,23 +89,38 @@ def tenant(session: Session, **fields) -> Tenant:
     return item
 
 
+@functools.cache
+def _hash_of_the_test_password() -> str:
+    """Hashing is slow by design: the test password is hashed once per run, not per user."""
+    return generate_password_hash(PASSWORD)
+
+
 def user(
-    session: Session, *, role: Role = Role.member, tenant_id: int | None = None, **fields
+    session: Session,
+    *,
+    role: Role = Role.member,
+    tenant_id: int | None = None,
+    password: str | None = PASSWORD,
+    **fields,
 ) -> User:
+    """A user; `password=None` for one who never signs in (no hash at all)."""
     number = next(_sequence)
     if role in (Role.member, Role.tenant_admin) and tenant_id is None:
         tenant_id = tenant(session).id
-    return create_user(
+    made = create_user(
         session,
         **{
             "email": f"user{number}@example.com",
             "name": f"User {number}",
-            "password": PASSWORD,
+            "password": password if password not in (None, PASSWORD) else None,
             "role": role,
             "tenant_id": tenant_id,
             **fields,
         },
     )
+    if password == PASSWORD:
+        made.password_hash = _hash_of_the_test_password()
+    return made
 
 
 def staff(session: Session, **fields) -> User:
@@ -146,3 +163,11 @@ def triage(session: Session, item: ServiceRequest, *, actor: User, to: str | Non
         }
     )
     return triage_request(session, service_request=item, actor=actor, data=data)
+
+
+def timeline_for(session: Session, item: ServiceRequest, viewer: User | None):
+    """The timeline as `viewer` reads it, by the access policy."""
+    from facilities import policy
+    from facilities.requests.timeline import timeline
+
+    return timeline(session, item, kinds=policy.for_request(viewer, item).timeline_kinds)

@@ -9,16 +9,13 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from facilities.accounts.models import User
 from facilities.core.pagination import Page, paginate
-from facilities.park.models import Visibility
 from facilities.requests.models import (
     PUBLIC_UPDATE_KINDS,
     Priority,
     RequestUpdate,
     ServiceRequest,
     Status,
-    UpdateKind,
 )
 from facilities.requests.workflow import OPEN_KINDS, StatusKind
 
@@ -39,57 +36,6 @@ def by_reference(session: Session, reference: str) -> ServiceRequest | None:
     return session.exec(
         with_details(select(ServiceRequest)).where(ServiceRequest.reference == reference.upper())
     ).first()
-
-
-def can_view(user: User | None, service_request: ServiceRequest) -> bool:
-    """Public requests are for everyone; private ones for staff and the sender's company."""
-    if service_request.visibility == Visibility.public:
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    return user.tenant_id is not None and user.tenant_id == service_request.tenant_id
-
-
-def timeline(
-    session: Session, service_request: ServiceRequest, *, viewer: User | None
-) -> list[RequestUpdate]:
-    """The request's updates that `viewer` may read, oldest first.
-
-    Staff see everything, scheduled posts included; the sender's company also sees
-    comments; everyone else sees published public updates and status changes.
-    """
-    statement = (
-        select(RequestUpdate)
-        .where(RequestUpdate.request_id == service_request.id)
-        .options(
-            joinedload(RequestUpdate.author),
-            joinedload(RequestUpdate.from_status),
-            joinedload(RequestUpdate.to_status),
-        )
-        .order_by(
-            # in the order people saw them: a scheduled post where it was published
-            func.coalesce(
-                RequestUpdate.published_at, RequestUpdate.publish_at, RequestUpdate.created_at
-            ),
-            col(RequestUpdate.id),
-        )
-    )
-    is_staff = viewer is not None and viewer.is_authenticated and viewer.is_staff
-    if not is_staff:
-        kinds = set(PUBLIC_UPDATE_KINDS)
-        if (
-            viewer is not None
-            and viewer.is_authenticated
-            and viewer.tenant_id is not None
-            and viewer.tenant_id == service_request.tenant_id
-        ):
-            kinds.add(UpdateKind.comment)
-        statement = statement.where(
-            col(RequestUpdate.kind).in_(kinds), col(RequestUpdate.published_at).is_not(None)
-        )
-    return list(session.exec(statement).all())
 
 
 def tenant_requests(

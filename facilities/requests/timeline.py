@@ -1,16 +1,44 @@
-"""Scheduled public updates."""
+"""A request's timeline: reading it, and publishing scheduled entries."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
 from facilities.core import audit, outbox
 from facilities.requests import emails
-from facilities.requests.models import RequestUpdate
+from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind
+
+
+def timeline(
+    session: Session, service_request: ServiceRequest, *, kinds: frozenset[UpdateKind] | None
+) -> list[RequestUpdate]:
+    """The request's entries of `kinds` that are published, oldest first; with `kinds`
+    None every entry, scheduled ones too (policy.RequestAccess.timeline_kinds says which)."""
+    statement = (
+        select(RequestUpdate)
+        .where(RequestUpdate.request_id == service_request.id)
+        .options(
+            joinedload(RequestUpdate.author),
+            joinedload(RequestUpdate.from_status),
+            joinedload(RequestUpdate.to_status),
+        )
+        .order_by(
+            # in the order people saw them: a scheduled post where it was published
+            func.coalesce(
+                RequestUpdate.published_at, RequestUpdate.publish_at, RequestUpdate.created_at
+            ),
+            col(RequestUpdate.id),
+        )
+    )
+    if kinds is not None:
+        statement = statement.where(
+            col(RequestUpdate.kind).in_(kinds), col(RequestUpdate.published_at).is_not(None)
+        )
+    return list(session.exec(statement).all())
 
 
 def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) -> int:

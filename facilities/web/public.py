@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
+from facilities import policy
 from facilities.accounts.users import set_preferred_language
 from facilities.core.db import get_engine, get_session
 from facilities.core.migrate import schema_state
 from facilities.core.pagination import page_number
 from facilities.requests import queries as request_service
 from facilities.requests.roadmap import roadmap
+from facilities.requests.timeline import timeline
 from facilities.requests.workflow import ROADMAP_KINDS
 from facilities.settings import SUPPORTED_LOCALES, get_settings
 from facilities.web.access import public
@@ -36,16 +38,15 @@ def request_page(reference: str):
     db = get_session()
     service_request = request_service.by_reference(db, reference)
     user = current_user if current_user.is_authenticated else None
-    if service_request is None or not request_service.can_view(user, service_request):
+    if service_request is None or not policy.may_view(user, service_request):
         abort(404)
-    # Staff see this page as its readers do; their full history is on the staff page.
-    reader = None if user is not None and user.is_staff else user
-    updates = request_service.timeline(db, service_request, viewer=reader)
+    reader = policy.as_reader(user, service_request)
     return render(
         "public/request.html",
         "public/_timeline.html",
         service_request=service_request,
-        updates=updates,
+        access=policy.for_request(user, service_request),
+        updates=timeline(db, service_request, kinds=reader.timeline_kinds),
     )
 
 

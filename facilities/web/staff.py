@@ -7,6 +7,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from facilities import policy
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed, VersionConflict
 from facilities.core.models import utcnow
@@ -17,6 +18,7 @@ from facilities.requests import queries as request_service
 from facilities.requests.models import ServiceRequest, ServiceRequestTriage
 from facilities.requests.queries import QueueFilter, queue, statuses
 from facilities.requests.targets import quarter_choices, quarter_of
+from facilities.requests.timeline import timeline
 from facilities.requests.triage import triage_request
 from facilities.settings import get_settings
 from facilities.web.access import staff_only
@@ -86,12 +88,13 @@ def _load(reference: str) -> ServiceRequest:
 @staff_only
 def request_page(reference: str):
     service_request = _load(reference)
-    updates = request_service.timeline(get_session(), service_request, viewer=current_user)
+    access = policy.for_request(current_user, service_request)
     return render(
         "staff/request.html",
         "staff/_request_card.html",
         service_request=service_request,
-        updates=updates,
+        access=access,
+        updates=timeline(get_session(), service_request, kinds=access.timeline_kinds),
         form=None,
         errors={},
         **_triage_context([service_request]),
@@ -182,11 +185,13 @@ def triage(reference: str):
         _("%(reference)s was not saved: check the highlighted fields.", reference=reference),
         "error",
     )
-    updates = request_service.timeline(db, service_request, viewer=current_user)
+    access = policy.for_request(current_user, service_request)
+    updates = timeline(db, service_request, kinds=access.timeline_kinds)
     return render(
         "staff/request.html",
         "staff/_request_card.html",
         status=422,
+        access=access,
         compact=compact,
         next_url=back,
         service_request=service_request,

@@ -11,11 +11,11 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from facilities import policy
 from facilities.core.markdown import render_markdown
 from facilities.park.models import Visibility
 from facilities.park.queries import localized
 from facilities.requests.models import Priority, UpdateKind
-from facilities.requests.queries import can_view
 from facilities.requests.targets import quarter_of
 from facilities.requests.workflow import allowed_targets
 from facilities.web.i18n import LANGUAGE_NAMES
@@ -100,7 +100,7 @@ def init_app(app: Flask) -> None:
         visibility_labels=VISIBILITY_LABELS,
         update_kind_labels=UPDATE_KIND_LABELS,
         allowed_targets=allowed_targets,
-        can_view=lambda item: can_view(
+        may_view=lambda item: policy.may_view(
             current_user if current_user.is_authenticated else None, item
         ),
         quarter_key=lambda item: quarter_of(item.target_start, item.target_end),

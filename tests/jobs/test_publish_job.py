@@ -4,7 +4,6 @@ from sqlmodel import select
 
 from facilities.core.jobs import run_job
 from facilities.core.models import AuditEvent, JobRun, utcnow
-from facilities.requests import queries as request_service
 from facilities.requests.models import RequestUpdate
 from facilities.schedule import JOBS_BY_ID
 from tests import factories
@@ -56,7 +55,7 @@ def test_updates_not_yet_due_stay_hidden(app, db):
     item = (
         db.exec(select(RequestUpdate).where(RequestUpdate.request_id == request_id)).one().request
     )
-    assert request_service.timeline(db, item, viewer=None) == []
+    assert factories.timeline_for(db, item, None) == []
 
 
 def test_a_failing_job_is_recorded_as_failed(app, db):
