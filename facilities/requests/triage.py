@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
@@ -25,11 +27,41 @@ from facilities.requests.queries import by_reference, count_public_entries
 from facilities.requests.targets import quarter_bounds, quarter_of
 from facilities.requests.workflow import StatusKind, TransitionError, check_transition
 
+TRANSITION_FIELDS = {
+    "duplicate_target_required": "duplicate_of_reference",
+    "reason_required": "public_update",
+}
 TRANSITION_MESSAGES = {
     "not_allowed": _l("A request cannot move to that status from its current one."),
     "reason_required": _l("Write a public update that gives the reason."),
     "duplicate_target_required": _l("Give the reference of the request this duplicates."),
 }
+
+
+@dataclass(frozen=True)
+class TriagePlan:
+    """What one triage form will change, checked against the rules and the loaded request."""
+
+    service_request: ServiceRequest
+    data: ServiceRequestTriage
+    now: datetime
+    status: Status
+    duplicate_of: ServiceRequest | None  # set only together with a duplicate status
+    target: tuple[date | None, date | None]
+    before: dict[str, object]
+    after: dict[str, object]
+
+    @property
+    def changed_fields(self) -> list[str]:
+        return [key for key in self.after if self.after[key] != self.before[key]]
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.changed_fields or self.data.public_update or self.data.internal_note)
+
+    @property
+    def scheduled(self) -> bool:
+        return self.data.publish_at is not None
 
 
 def _snapshot(service_request: ServiceRequest) -> dict[str, object]:
@@ -59,157 +91,10 @@ def triage_request(
     Raises VersionConflict when the request was saved since the form was loaded, and
     ValidationFailed with messages per field when the change breaks a rule.
     """
-    now = now or utcnow()
-    if data.version != service_request.version:
-        raise VersionConflict()
-    errors: dict[str, str] = {}
-
-    target_status = session.get(Status, data.status_id)
-    if target_status is None or not target_status.active:
-        errors["status_id"] = _l("Choose one of the statuses.")
-
-    duplicate_target = None
-    if data.duplicate_of_reference:
-        duplicate_target = by_reference(session, data.duplicate_of_reference)
-        if duplicate_target is None:
-            errors["duplicate_of_reference"] = _l("No request has that reference.")
-        elif duplicate_target.id == service_request.id:
-            errors["duplicate_of_reference"] = _l("A request cannot duplicate itself.")
-
-    target_start = target_end = None
-    if data.target_quarter:
-        try:
-            target_start, target_end = quarter_bounds(data.target_quarter)
-        except ValueError:
-            errors["target_quarter"] = _l("Choose one of the quarters.")
-
-    scheduled = data.publish_at is not None
-    if scheduled and data.publish_at <= now:
-        errors["publish_at"] = _l(
-            "Choose a time in the future, or leave it empty to publish at once."
-        )
-    if scheduled and not data.public_update:
-        errors["public_update"] = _l("Write the update to publish at that time.")
-
-    if (
-        duplicate_target is not None
-        and target_status is not None
-        and target_status.kind != StatusKind.duplicate
-    ):
-        errors["duplicate_of_reference"] = _l(
-            "Choose the status Duplicate too, or leave this empty."
-        )
-    if target_status is not None and "status_id" not in errors:
-        try:
-            check_transition(
-                service_request.status.kind,
-                target_status.kind,
-                public_reason=None if scheduled else data.public_update,
-                has_duplicate_target=duplicate_target is not None,
-            )
-        except TransitionError as error:
-            field = (
-                "duplicate_of_reference"
-                if error.code == "duplicate_target_required"
-                else "public_update"
-                if error.code == "reason_required"
-                else "status_id"
-            )
-            errors.setdefault(field, TRANSITION_MESSAGES[error.code])
-    if (
-        service_request.visibility == Visibility.private
-        and data.visibility == Visibility.public
-        and not data.publish_history
-    ):
-        company_only = count_public_entries(session, service_request)
-        if company_only:
-            errors["visibility"] = _l(
-                "Its %(count)s updates so far were seen only by the company. "
-                "They become public with it: tick the box to confirm.",
-                count=company_only,
-            )
-    if errors:
-        raise ValidationFailed(errors)
-
-    before = _snapshot(service_request)
-    keeps_duplicate = target_status.kind == StatusKind.duplicate and duplicate_target is not None
-    planned = {
-        "status_id": target_status.id,
-        "priority": str(data.priority.value),
-        "visibility": str(data.visibility.value),
-        "target": quarter_of(target_start, target_end),
-        "duplicate_of_id": duplicate_target.id
-        if keeps_duplicate
-        else service_request.duplicate_of_id,
-    }
-    changed_fields = [key for key in planned if planned[key] != before[key]]
-    if not changed_fields and not (data.public_update or data.internal_note):
+    plan = plan_triage(session, service_request=service_request, data=data, now=now or utcnow())
+    if not plan.changes_anything:
         return False
-    _claim_version(session, service_request, expected=data.version, now=now)
-
-    status_changed = target_status.id != service_request.status_id
-    entries: list[RequestUpdate] = []  # what this form adds to the timeline
-    if status_changed:
-        entries.append(
-            RequestUpdate(
-                request_id=service_request.id,
-                kind=UpdateKind.status_change,
-                body="" if scheduled else data.public_update,
-                author_id=actor.id,
-                from_status_id=service_request.status_id,
-                to_status_id=target_status.id,
-                created_at=now,
-                published_at=now,
-            )
-        )
-        service_request.status_id = target_status.id
-        service_request.status = target_status
-    if data.public_update and (scheduled or not status_changed):
-        entries.append(
-            RequestUpdate(
-                request_id=service_request.id,
-                kind=UpdateKind.public_update,
-                body=data.public_update,
-                author_id=actor.id,
-                created_at=now,
-                publish_at=data.publish_at if scheduled else None,
-                published_at=None if scheduled else now,
-            )
-        )
-    if data.internal_note:
-        entries.append(
-            RequestUpdate(
-                request_id=service_request.id,
-                kind=UpdateKind.internal_note,
-                body=data.internal_note,
-                author_id=actor.id,
-                created_at=now,
-                published_at=now,
-            )
-        )
-    service_request.priority = data.priority
-    service_request.visibility = data.visibility
-    service_request.target_start, service_request.target_end = target_start, target_end
-    if keeps_duplicate:
-        service_request.duplicate_of_id = duplicate_target.id
-        service_request.duplicate_of = duplicate_target
-
-    audit.record(
-        session,
-        actor=actor,
-        action="request.triaged",
-        entity="service_request",
-        entity_id=service_request.id,
-        before={key: before[key] for key in changed_fields},
-        after={
-            **{key: planned[key] for key in changed_fields},
-            **({"public_update": data.public_update} if data.public_update else {}),
-            **({"publish_at": data.publish_at.isoformat()} if scheduled else {}),
-            **({"internal_note": True} if data.internal_note else {}),
-        },
-    )
-    session.add_all(entries)
-    session.flush()
+    entries = apply_triage(session, plan, actor=actor)
     if notify:
         for entry in entries:
             if entry.published_at is not None:  # scheduled posts notify when published
@@ -218,6 +103,197 @@ def triage_request(
                     emails.update_published(session, service_request=service_request, entry=entry),
                 )
     return True
+
+
+def plan_triage(
+    session: Session, *, service_request: ServiceRequest, data: ServiceRequestTriage, now: datetime
+) -> TriagePlan:
+    """Check the form against the rules; the plan of what it changes, or ValidationFailed."""
+    if data.version != service_request.version:
+        raise VersionConflict()
+    errors: dict[str, str] = {}
+    status = session.get(Status, data.status_id)
+    if status is None or not status.active:
+        errors["status_id"] = _l("Choose one of the statuses.")
+    duplicate_of = _check_duplicate(session, service_request, data, status, errors)
+    target = _check_target(data, errors)
+    _check_schedule(data, now, errors)
+    if status is not None and "status_id" not in errors:
+        _check_transition(service_request, data, status, duplicate_of, errors)
+    _check_going_public(session, service_request, data, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    assert status is not None  # an unknown status is an error above
+    if status.kind != StatusKind.duplicate:
+        duplicate_of = None
+    return TriagePlan(
+        service_request=service_request,
+        data=data,
+        now=now,
+        status=status,
+        duplicate_of=duplicate_of,
+        target=target,
+        before=_snapshot(service_request),
+        after={
+            "status_id": status.id,
+            "priority": str(data.priority.value),
+            "visibility": str(data.visibility.value),
+            "target": quarter_of(*target),
+            "duplicate_of_id": duplicate_of.id if duplicate_of else service_request.duplicate_of_id,
+        },
+    )
+
+
+def _check_duplicate(
+    session: Session,
+    service_request: ServiceRequest,
+    data: ServiceRequestTriage,
+    status: Status | None,
+    errors: dict[str, str],
+) -> ServiceRequest | None:
+    if not data.duplicate_of_reference:
+        return None
+    original = by_reference(session, data.duplicate_of_reference)
+    if original is None:
+        errors["duplicate_of_reference"] = _l("No request has that reference.")
+    elif original.id == service_request.id:
+        errors["duplicate_of_reference"] = _l("A request cannot duplicate itself.")
+    elif status is not None and status.kind != StatusKind.duplicate:
+        errors["duplicate_of_reference"] = _l(
+            "Choose the status Duplicate too, or leave this empty."
+        )
+    return original if "duplicate_of_reference" not in errors else None
+
+
+def _check_target(
+    data: ServiceRequestTriage, errors: dict[str, str]
+) -> tuple[date | None, date | None]:
+    if not data.target_quarter:
+        return None, None
+    try:
+        return quarter_bounds(data.target_quarter)
+    except ValueError:
+        errors["target_quarter"] = _l("Choose one of the quarters.")
+        return None, None
+
+
+def _check_schedule(data: ServiceRequestTriage, now: datetime, errors: dict[str, str]) -> None:
+    if data.publish_at is None:
+        return
+    if data.publish_at <= now:
+        errors["publish_at"] = _l(
+            "Choose a time in the future, or leave it empty to publish at once."
+        )
+    if not data.public_update:
+        errors["public_update"] = _l("Write the update to publish at that time.")
+
+
+def _check_transition(
+    service_request: ServiceRequest,
+    data: ServiceRequestTriage,
+    status: Status,
+    duplicate_of: ServiceRequest | None,
+    errors: dict[str, str],
+) -> None:
+    try:
+        check_transition(
+            service_request.status.kind,
+            status.kind,
+            public_reason=None if data.publish_at is not None else data.public_update,
+            has_duplicate_target=duplicate_of is not None
+            or "duplicate_of_reference" in errors,  # already told what is wrong with it
+        )
+    except TransitionError as error:
+        field = TRANSITION_FIELDS.get(error.code, "status_id")
+        errors.setdefault(field, str(TRANSITION_MESSAGES[error.code]))
+
+
+def _check_going_public(
+    session: Session,
+    service_request: ServiceRequest,
+    data: ServiceRequestTriage,
+    errors: dict[str, str],
+) -> None:
+    """Updates seen so far by the company only become public with the request: ask first."""
+    if not (
+        service_request.visibility == Visibility.private
+        and data.visibility == Visibility.public
+        and not data.publish_history
+    ):
+        return
+    company_only = count_public_entries(session, service_request)
+    if company_only:
+        errors["visibility"] = _l(
+            "Its %(count)s updates so far were seen only by the company. "
+            "They become public with it: tick the box to confirm.",
+            count=company_only,
+        )
+
+
+def timeline_entries(plan: TriagePlan, *, author: User) -> list[RequestUpdate]:
+    """What the triage adds to the timeline, in one place: a status change (carrying the
+    update published now), a public update (now, scheduled, or without a status change),
+    an internal note."""
+    data, now, request = plan.data, plan.now, plan.service_request
+    entry = functools.partial(
+        RequestUpdate, request_id=request.id, author_id=author.id, created_at=now
+    )
+    entries = []
+    status_changed = plan.status.id != request.status_id
+    if status_changed:
+        entries.append(
+            entry(
+                kind=UpdateKind.status_change,
+                body="" if plan.scheduled else data.public_update,
+                from_status_id=request.status_id,
+                to_status_id=plan.status.id,
+                published_at=now,
+            )
+        )
+    if data.public_update and (plan.scheduled or not status_changed):
+        entries.append(
+            entry(
+                kind=UpdateKind.public_update,
+                body=data.public_update,
+                publish_at=data.publish_at,
+                published_at=None if plan.scheduled else now,
+            )
+        )
+    if data.internal_note:
+        entries.append(
+            entry(kind=UpdateKind.internal_note, body=data.internal_note, published_at=now)
+        )
+    return entries
+
+
+def apply_triage(session: Session, plan: TriagePlan, *, actor: User) -> list[RequestUpdate]:
+    """Claim the version, change the request, add its timeline entries and audit it."""
+    request, data = plan.service_request, plan.data
+    _claim_version(session, request, expected=data.version, now=plan.now)
+    entries = timeline_entries(plan, author=actor)
+    request.status_id, request.status = plan.status.id, plan.status
+    request.priority, request.visibility = data.priority, data.visibility
+    request.target_start, request.target_end = plan.target
+    if plan.duplicate_of is not None:
+        request.duplicate_of_id, request.duplicate_of = plan.duplicate_of.id, plan.duplicate_of
+    changed = plan.changed_fields
+    audit.record(
+        session,
+        actor=actor,
+        action="request.triaged",
+        entity="service_request",
+        entity_id=request.id,
+        before={key: plan.before[key] for key in changed},
+        after={
+            **{key: plan.after[key] for key in changed},
+            **({"public_update": data.public_update} if data.public_update else {}),
+            **({"publish_at": data.publish_at.isoformat()} if data.publish_at else {}),
+            **({"internal_note": True} if data.internal_note else {}),
+        },
+    )
+    session.add_all(entries)
+    session.flush()
+    return entries
 
 
 def _claim_version(

@@ -107,95 +107,107 @@ def triage(reference: str):
     """Apply the triage form; htmx gets the card back, a plain form is redirected."""
     db = get_session()
     service_request = _load(reference)
-    back = safe_next(request.form.get("next")) or url_for("staff.request_page", reference=reference)
-    data, errors = parse_form(ServiceRequestTriage, request.form)
-    if "version" in errors:  # a hidden field: say it where it can be seen
-        errors["__all__"] = _("The form was incomplete. Reload the page and try again.")
-    compact = bool(htmx)  # htmx posts come from the queue's cards
-    if data is not None and data.publish_at is not None:
-        try:
-            data.publish_at = local_to_utc(data.publish_at)
-        except NonexistentLocalTime:
-            data, errors = (
-                None,
-                {
-                    "publish_at": _(
-                        "That time does not exist: the clocks go forward an hour that night. "
-                        "Choose another time."
-                    )
-                },
-            )
-        except AmbiguousLocalTime:
-            data, errors = (
-                None,
-                {
-                    "publish_at": _(
-                        "That time occurs twice: the clocks go back an hour that night. "
-                        "Choose a time outside that hour."
-                    )
-                },
-            )
-        except (OverflowError, ValueError):  # year 1 and the like
-            data, errors = None, {"publish_at": _("Enter a date and time.")}
+    data, errors = _parse_triage_form()
     if data is not None:
         try:
             changed = triage_request(
                 db, service_request=service_request, actor=current_user, data=data
             )
-        except VersionConflict:
+        except (VersionConflict, ValidationFailed) as failure:
             db.rollback()
             service_request = _load(reference)
-            errors = {
-                "__all__": _(
-                    "Someone else changed this request while you were editing. "
-                    "Its current state is shown; your text is kept below."
-                )
-            }
-        except ValidationFailed as failure:
-            db.rollback()
-            service_request = _load(reference)
-            errors = {key: str(message) for key, message in failure.errors.items()}
+            errors = _failure_messages(failure)
         else:
             db.commit()
-            if not changed:
-                notice = _("Nothing to change in %(reference)s.", reference=reference)
-            elif data.publish_at is not None:
-                notice = _(
-                    "%(reference)s saved. The update will be published %(time)s.",
-                    reference=reference,
-                    time=format_datetime(data.publish_at, "short"),
-                )
-            else:
-                notice = _("%(reference)s saved.", reference=reference)
-            flash(notice, "success" if changed else "info")
-            if compact:
-                return render_fragment(
-                    "staff/_request_card.html",
-                    compact=compact,
-                    notice=notice,
-                    next_url=back,
-                    service_request=service_request,
-                    form=None,
-                    errors={},
-                    **_triage_context([service_request]),
-                )
-            return redirect(back)
-    # Only errors get here: show the form again with them and with what was typed.
+            return _saved(service_request, data, changed)
+    return _form_again(service_request, errors)
+
+
+def _parse_triage_form() -> tuple[ServiceRequestTriage | None, dict[str, str]]:
+    """The form as a model, its publish time typed in park time made UTC (once, here)."""
+    data, errors = parse_form(ServiceRequestTriage, request.form)
+    if "version" in errors:  # a hidden field: say it where it can be seen
+        errors["__all__"] = _("The form was incomplete. Reload the page and try again.")
+    if data is None or data.publish_at is None:
+        return data, errors
+    try:
+        data.publish_at = local_to_utc(data.publish_at)
+    except NonexistentLocalTime:
+        message = _(
+            "That time does not exist: the clocks go forward an hour that night. "
+            "Choose another time."
+        )
+    except AmbiguousLocalTime:
+        message = _(
+            "That time occurs twice: the clocks go back an hour that night. "
+            "Choose a time outside that hour."
+        )
+    except (OverflowError, ValueError):  # year 1 and the like
+        message = _("Enter a date and time.")
+    else:
+        return data, errors
+    return None, {"publish_at": message}
+
+
+def _failure_messages(failure: VersionConflict | ValidationFailed) -> dict[str, str]:
+    if isinstance(failure, VersionConflict):
+        return {
+            "__all__": _(
+                "Someone else changed this request while you were editing. "
+                "Its current state is shown; your text is kept below."
+            )
+        }
+    return {key: str(message) for key, message in failure.errors.items()}
+
+
+def _back(reference: str) -> str:
+    return safe_next(request.form.get("next")) or url_for("staff.request_page", reference=reference)
+
+
+def _saved(service_request: ServiceRequest, data: ServiceRequestTriage, changed: bool):
+    reference = service_request.reference
+    if not changed:
+        notice = _("Nothing to change in %(reference)s.", reference=reference)
+    elif data.publish_at is not None:
+        notice = _(
+            "%(reference)s saved. The update will be published %(time)s.",
+            reference=reference,
+            time=format_datetime(data.publish_at, "short"),
+        )
+    else:
+        notice = _("%(reference)s saved.", reference=reference)
+    flash(notice, "success" if changed else "info")
+    if not htmx:
+        return redirect(_back(reference))
+    return render_fragment(  # htmx posts come from the queue's cards
+        "staff/_request_card.html",
+        compact=True,
+        notice=notice,
+        next_url=_back(reference),
+        service_request=service_request,
+        form=None,
+        errors={},
+        **_triage_context([service_request]),
+    )
+
+
+def _form_again(service_request: ServiceRequest, errors: dict[str, str]):
+    """The form once more, with the messages and with what was typed."""
+    reference = service_request.reference
     flash(
         _("%(reference)s was not saved: check the highlighted fields.", reference=reference),
         "error",
     )
     access = policy.for_request(current_user, service_request)
-    updates = timeline(db, service_request, kinds=access.timeline_kinds)
     return render(
         "staff/request.html",
         "staff/_request_card.html",
         status=422,
         access=access,
-        compact=compact,
-        next_url=back,
+        compact=bool(htmx),
+        next_url=_back(reference),
         service_request=service_request,
-        updates=updates,
+        updates=timeline(get_session(), service_request, kinds=access.timeline_kinds),
         form=request.form.to_dict(),
         errors=errors,
         **_triage_context([service_request]),
