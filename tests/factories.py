@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
 from facilities.accounts.models import Role, User
 from facilities.accounts.users import create_user
+from facilities.core.models import utcnow
 from facilities.park.models import Building, Category, CategoryKind, Site, Tenant, Visibility
 from facilities.park.queries import business_id
 from facilities.requests.intake import submit_request
@@ -171,3 +172,23 @@ def timeline_for(session: Session, item: ServiceRequest, viewer: User | None):
     from facilities.requests.timeline import timeline
 
     return timeline(session, item, kinds=policy.for_request(viewer, item).timeline_kinds)
+
+
+def scheduled_update(
+    session: Session,
+    *,
+    item: ServiceRequest | None = None,
+    actor: User | None = None,
+    body: str = "Contractor chosen.",
+    after: timedelta = timedelta(minutes=5),
+) -> ServiceRequest:
+    """A request with a public update scheduled `after` from now; returns the request."""
+    item = item or service_request(session)
+    triage(
+        session,
+        item,
+        actor=actor or staff(session),
+        public_update=body,
+        publish_at=utcnow() + after,
+    )
+    return item

@@ -241,14 +241,7 @@ def test_scheduled_update_takes_its_place_when_published(client, db, app):
     from facilities.schedule import JOBS_BY_ID
 
     staff = factories.staff(db)
-    item = factories.service_request(db)
-    factories.triage(
-        db,
-        item,
-        actor=staff,
-        public_update="Scheduled first, published last.",
-        publish_at=utcnow() + timedelta(minutes=5),
-    )
+    item = factories.scheduled_update(db, actor=staff, body="Scheduled first, published last.")
     factories.triage(db, item, actor=staff, to="planned", public_update="Planned now.")
     db.commit()
     run_job(

@@ -84,15 +84,7 @@ def test_duplicate_points_at_its_target(db):
 
 
 def test_scheduled_update_waits_for_its_time(db):
-    staff = factories.staff(db)
-    item = factories.service_request(db)
-    factories.triage(
-        db,
-        item,
-        actor=staff,
-        public_update="Contractor chosen.",
-        publish_at=utcnow() + timedelta(hours=2),
-    )
+    item = factories.scheduled_update(db, after=timedelta(hours=2))
     scheduled = db.exec(select(RequestUpdate).where(RequestUpdate.request_id == item.id)).one()
     assert scheduled.published_at is None and scheduled.publish_at is not None
     assert factories.timeline_for(db, item, None) == []

@@ -10,15 +10,7 @@ from tests import factories
 
 
 def _schedule(db, *, minutes: int) -> int:
-    staff = factories.staff(db)
-    item = factories.service_request(db)
-    factories.triage(
-        db,
-        item,
-        actor=staff,
-        public_update="Contractor chosen.",
-        publish_at=utcnow() + timedelta(minutes=minutes),
-    )
+    item = factories.scheduled_update(db, after=timedelta(minutes=minutes))
     db.commit()
     return item.id
 

@@ -137,15 +137,7 @@ def test_public_updates_are_mailed_and_internal_notes_are_not(mail_app, mail_db,
 def test_a_scheduled_update_is_mailed_when_it_is_published(mail_app, mail_db, inbox):
     handler, _port = inbox
     member = factories.user(mail_db)
-    staff = factories.staff(mail_db)
-    item = factories.service_request(mail_db, submitter=member)
-    factories.triage(
-        mail_db,
-        item,
-        actor=staff,
-        public_update="Contractor chosen.",
-        publish_at=utcnow() + timedelta(minutes=5),
-    )
+    factories.scheduled_update(mail_db, item=factories.service_request(mail_db, submitter=member))
     mail_db.commit()
     send(mail_app)
     assert len(handler.messages) == 1  # the receipt only
