@@ -447,31 +447,36 @@ def _load_requests(session, *, users, categories, buildings, now) -> None:
         )
         created[item.key] = service_request
         for step_number, step in enumerate(item.steps, start=1):
-            moment_of_step = moment + timedelta(
-                days=step_number * item.days_ago / (len(item.steps) + 1)
-            )
             triage_request(
                 session,
                 service_request=service_request,
                 actor=staff,
-                data=ServiceRequestTriage(
-                    version=service_request.version,
-                    status_id=statuses[step["status"]].id,
-                    priority=Priority(step.get("priority", service_request.priority)),
-                    visibility=Visibility(step.get("visibility", service_request.visibility)),
-                    target_quarter=quarters[step["target"]] if "target" in step else "",
-                    public_update=step.get("public_update", ""),
-                    internal_note=step.get("internal_note", ""),
-                    duplicate_of_reference=created[step["duplicate_of"]].reference
-                    if "duplicate_of" in step
-                    else "",
-                ),
-                now=moment_of_step,
+                data=_step_form(service_request, step, statuses, quarters, created),
+                now=moment + timedelta(days=step_number * item.days_ago / (len(item.steps) + 1)),
                 notify=False,
             )
-    # Scheduled posts: one the scheduler publishes a couple of minutes after the demo
-    # starts, one in two weeks.
-    ev = created["ev"]
+    _schedule_posts(session, created["ev"], staff=staff, now=now)
+
+
+def _step_form(service_request, step, statuses, quarters, created) -> ServiceRequestTriage:
+    """One step of a demo request's history as the triage form staff would have sent."""
+    return ServiceRequestTriage(
+        version=service_request.version,
+        status_id=statuses[step["status"]].id,
+        priority=Priority(step.get("priority", service_request.priority)),
+        visibility=Visibility(step.get("visibility", service_request.visibility)),
+        target_quarter=quarters[step["target"]] if "target" in step else "",
+        public_update=step.get("public_update", ""),
+        internal_note=step.get("internal_note", ""),
+        duplicate_of_reference=created[step["duplicate_of"]].reference
+        if "duplicate_of" in step
+        else "",
+    )
+
+
+def _schedule_posts(session, ev: ServiceRequest, *, staff, now) -> None:
+    """Scheduled posts: one the scheduler publishes a couple of minutes after the demo
+    starts, one in two weeks."""
     for delay, text in (
         (
             timedelta(minutes=2),
