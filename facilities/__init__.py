@@ -49,7 +49,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if settings.trusted_proxies:
         # Behind a load balancer: the client's address (rate limits) and scheme come from it.
         n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # as Flask documents it
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n
+        )
 
     database_url = settings.database_url_or_default(app.instance_path)
     development = settings.env.value == "development"

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from pydantic import ValidationError
 
@@ -22,7 +22,7 @@ from facilities.park.models import Tenant
 from facilities.settings import PROJECT_ROOT
 
 
-def _create_app() -> object:
+def _create_app() -> Flask:
     """The app from the environment; a setting that is wrong is one clear line, not a traceback."""
     try:
         return create_app()
@@ -31,6 +31,11 @@ def _create_app() -> object:
             str(detail["msg"]).removeprefix("Value error, ") for detail in error.errors()
         )
         raise click.ClickException(f"Settings: {problems}") from None
+
+
+def _the_app() -> Flask:
+    """The app behind `current_app`, to hand to threads and jobs."""
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
 
 
 cli = FlaskGroup(
@@ -179,7 +184,7 @@ def run_job_command(job_id: str) -> None:
     job = JOBS_BY_ID.get(job_id)
     if job is None:
         raise click.ClickException(f"Unknown job {job_id}; jobs: {', '.join(JOBS_BY_ID)}")
-    run = run_job(current_app._get_current_object(), job, holder=holder_name())
+    run = run_job(_the_app(), job, holder=holder_name())
     click.echo(f"{job.id}: {run.outcome}, {run.items} items")
     if run.outcome != "ok":
         sys.exit(1)
@@ -192,7 +197,7 @@ def scheduler_command() -> None:
     from facilities.schedule import JOBS
 
     _quiet_logging()
-    app = current_app._get_current_object()
+    app = _the_app()
     holder = holder_name()
     scheduler = build_scheduler(app, JOBS, holder=holder)
 
@@ -324,7 +329,7 @@ def translations_update() -> None:
     with english.open("rb") as file:
         catalog = read_po(file, locale="en")
     for message in catalog:
-        if isinstance(message.id, tuple) and not any(message.string):
+        if isinstance(message.id, tuple) and not any(message.string or ()):
             message.string = message.id  # plurals: singular and plural, as in the source
         elif message.id and not message.string:
             message.string = message.id  # the source strings are English

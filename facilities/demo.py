@@ -380,6 +380,7 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> bool:
     site = Site(code=SITE_CODE, name="Digipolis", reference_prefix="DP")
     session.add(site)
     session.flush()
+    assert site.id is not None
     buildings = {}
     for code, name, address, latitude, longitude in BUILDINGS:
         buildings[code] = Building(

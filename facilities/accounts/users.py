@@ -122,7 +122,7 @@ def record_sign_in(
         actor=user if succeeded else None,
         action="user.signed_in" if succeeded else "user.sign_in_failed",
         entity="user",
-        entity_id=user.id if succeeded else None,
+        entity_id=user.id if succeeded and user is not None else None,
         after=None if succeeded else {"email": normalize_email(email)[:254]},
     )
 
@@ -146,7 +146,7 @@ def issue_remember_token(
     selector, validator = secrets.token_urlsafe(12), secrets.token_urlsafe(32)
     session.add(
         RememberToken(
-            user_id=user.id,
+            user_id=_id_of(user),
             selector=selector,
             validator_hash=_validator_hash(validator),
             created_at=now,
@@ -237,3 +237,9 @@ def deactivate_user(session: Session, *, user: User, actor: User | None) -> None
         before={"active": True},
         after={"active": False},
     )
+
+
+def _id_of(user: User) -> int:
+    """The id of a user that has been flushed (has one)."""
+    assert user.id is not None, "flush the user first"
+    return user.id

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlmodel import Session
 
 ENGINE_KEY = "facilities.engine"
@@ -78,3 +81,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def joined(*relationships: Any) -> list[_AbstractLoad]:
+    """joinedload() for SQLModel relationships, which are declared as the related class
+    and so unknown to SQLAlchemy's types as attributes."""
+    return [joinedload(relationship) for relationship in relationships]

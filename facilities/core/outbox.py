@@ -120,8 +120,8 @@ def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Claim
             update(Outbox)
             .where(
                 col(Outbox.id) == outbox_id,
-                Outbox.attempts == attempts,
-                Outbox.status == OutboxStatus.pending,
+                col(Outbox.attempts) == attempts,
+                col(Outbox.status) == OutboxStatus.pending,
                 col(Outbox.next_attempt_at) <= now,  # renewed since we looked: not ours
             )
             .values(attempts=attempts + 1, next_attempt_at=now + CLAIM_TTL)
@@ -143,8 +143,8 @@ def _fenced(claim: Claim):
         update(Outbox)
         .where(
             col(Outbox.id) == claim.item.id,
-            Outbox.status == OutboxStatus.pending,
-            Outbox.attempts == claim.token,
+            col(Outbox.status) == OutboxStatus.pending,
+            col(Outbox.attempts) == claim.token,
         )
         .execution_options(synchronize_session=False)
     )

@@ -57,9 +57,9 @@ def acquire_lease(
     taken = session.exec(
         update(SchedulerLease)
         .where(
-            SchedulerLease.name == LEASE_NAME,
-            SchedulerLease.holder == previous,  # unchanged since we looked
-            or_(SchedulerLease.holder == holder, col(SchedulerLease.expires_at) < now),
+            col(SchedulerLease.name) == LEASE_NAME,
+            col(SchedulerLease.holder) == previous,  # unchanged since we looked
+            or_(col(SchedulerLease.holder) == holder, col(SchedulerLease.expires_at) < now),
         )
         .values(holder=holder, expires_at=now + ttl)
     ).rowcount
@@ -90,7 +90,7 @@ def _abandon_runs(session: Session, *, holder: str, taken_by: str, now: datetime
 def release_lease(session: Session, *, holder: str) -> None:
     session.exec(
         update(SchedulerLease)
-        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
+        .where(col(SchedulerLease.name) == LEASE_NAME, col(SchedulerLease.holder) == holder)
         .values(expires_at=utcnow() - timedelta(seconds=1))
     )
 

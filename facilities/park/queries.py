@@ -23,7 +23,7 @@ def business_id_check_digit(digits: str) -> int | None:
 def valid_business_id(value: str) -> bool:
     """Whether `value` is a Finnish business ID (Y-tunnus) with a correct check digit."""
     match = _BUSINESS_ID.match(value.strip())
-    return bool(match) and business_id_check_digit(match[1]) == int(match[2])
+    return match is not None and business_id_check_digit(match[1]) == int(match[2])
 
 
 def business_id(base: str) -> str:
@@ -39,7 +39,7 @@ def active_categories(session: Session) -> list[Category]:
         session.exec(
             select(Category)
             .where(col(Category.active).is_(True))
-            .order_by(Category.position, Category.slug)
+            .order_by(col(Category.position), col(Category.slug))
         ).all()
     )
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from facilities.accounts.models import User
 from facilities.core import audit, outbox
@@ -27,12 +27,16 @@ def next_reference(session: Session, *, site: Site, year: int) -> tuple[int, str
     submissions never get the same number, not even the first two of a year.
     """
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(RequestCounter).values(site_id=site.id, year=year, last_number=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[RequestCounter.site_id, RequestCounter.year],
-        set_={"last_number": RequestCounter.last_number + 1},
-    ).returning(RequestCounter.last_number)
-    number = session.exec(statement).scalar_one()
+    upsert = (
+        insert(RequestCounter)
+        .values(site_id=site.id, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["site_id", "year"],
+            set_={"last_number": col(RequestCounter.last_number) + 1},
+        )
+        .returning(col(RequestCounter.last_number))
+    )
+    number = session.exec(upsert).scalar_one()
     return number, f"{site.reference_prefix}-{year}-{number:04d}"
 
 
@@ -56,12 +60,14 @@ def submit_request(
         errors["category_id"] = _l("Choose one of the categories.")
     if data.building_id and building is None:
         errors["building_id"] = _l("Choose one of the buildings.")
-    if errors:
+    if errors or category is None:
         raise ValidationFailed(errors)
 
-    site = session.get(Site, category.site_id)
+    site = session.get_one(Site, category.site_id)
     year = now.astimezone(ZoneInfo(get_settings().timezone)).year  # the year of the park
     number, reference = next_reference(session, site=site, year=year)
+    status = initial_status(session)
+    assert site.id is not None and category.id is not None and status.id is not None
     service_request = ServiceRequest(
         reference=reference,
         site_id=site.id,
@@ -74,7 +80,7 @@ def submit_request(
         building_id=building.id if building else None,
         submitter_id=submitter.id,
         tenant_id=submitter.tenant_id,
-        status_id=initial_status(session).id,
+        status_id=status.id,
         visibility=category.default_visibility,
         created_at=now,
         updated_at=now,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, or_
-from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from facilities.core.db import joined
 from facilities.core.pagination import Page, paginate
 from facilities.requests.models import (
     PUBLIC_UPDATE_KINDS,
@@ -23,12 +23,14 @@ from facilities.requests.workflow import OPEN_KINDS, StatusKind
 def with_details(statement: SelectOfScalar[ServiceRequest]) -> SelectOfScalar[ServiceRequest]:
     """Load what every list row shows in the same query, so a page's cost is fixed."""
     return statement.options(
-        joinedload(ServiceRequest.category),
-        joinedload(ServiceRequest.building),
-        joinedload(ServiceRequest.status),
-        joinedload(ServiceRequest.tenant),
-        joinedload(ServiceRequest.assignee),
-        joinedload(ServiceRequest.duplicate_of),
+        *joined(
+            ServiceRequest.category,
+            ServiceRequest.building,
+            ServiceRequest.status,
+            ServiceRequest.tenant,
+            ServiceRequest.assignee,
+            ServiceRequest.duplicate_of,
+        )
     )
 
 
@@ -112,7 +114,7 @@ def queue(
 
 
 def statuses(session: Session) -> list[Status]:
-    return list(session.exec(select(Status).order_by(Status.position, Status.id)).all())
+    return list(session.exec(select(Status).order_by(col(Status.position), col(Status.id))).all())
 
 
 def initial_status(session: Session) -> Status:
@@ -120,7 +122,7 @@ def initial_status(session: Session) -> Status:
     status = session.exec(
         select(Status)
         .where(Status.kind == StatusKind.new, col(Status.active).is_(True))
-        .order_by(Status.position)
+        .order_by(col(Status.position))
     ).first()
     if status is None:
         raise LookupError("no active status of kind 'new'; run `facilities db upgrade`")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, update
-from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
 from facilities.core import audit, outbox
+from facilities.core.db import joined
 from facilities.requests import emails
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind
 
@@ -20,12 +20,8 @@ def timeline(
     None every entry, scheduled ones too (policy.RequestAccess.timeline_kinds says which)."""
     statement = (
         select(RequestUpdate)
-        .where(RequestUpdate.request_id == service_request.id)
-        .options(
-            joinedload(RequestUpdate.author),
-            joinedload(RequestUpdate.from_status),
-            joinedload(RequestUpdate.to_status),
-        )
+        .where(col(RequestUpdate.request_id) == service_request.id)
+        .options(*joined(RequestUpdate.author, RequestUpdate.from_status, RequestUpdate.to_status))
         .order_by(
             # in the order people saw them: a scheduled post where it was published
             func.coalesce(
@@ -75,7 +71,7 @@ def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) ->
         published = session.exec(
             select(RequestUpdate)
             .where(col(RequestUpdate.id).in_(published_ids))
-            .options(joinedload(RequestUpdate.request), joinedload(RequestUpdate.to_status))
+            .options(*joined(RequestUpdate.request, RequestUpdate.to_status))
         ).all()
         for entry in published:
             outbox.queue(

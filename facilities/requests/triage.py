@@ -235,6 +235,7 @@ def timeline_entries(plan: TriagePlan, *, author: User) -> list[RequestUpdate]:
     update published now), a public update (now, scheduled, or without a status change),
     an internal note."""
     data, now, request = plan.data, plan.now, plan.service_request
+    assert request.id is not None and plan.status.id is not None  # both are in the database
     entry = functools.partial(
         RequestUpdate, request_id=request.id, author_id=author.id, created_at=now
     )
@@ -271,6 +272,7 @@ def apply_triage(session: Session, plan: TriagePlan, *, actor: User) -> list[Req
     request, data = plan.service_request, plan.data
     _claim_version(session, request, expected=data.version, now=plan.now)
     entries = timeline_entries(plan, author=actor)
+    assert plan.status.id is not None  # loaded from the database
     request.status_id, request.status = plan.status.id, plan.status
     request.priority, request.visibility = data.priority, data.visibility
     request.target_start, request.target_end = plan.target
@@ -306,7 +308,9 @@ def _claim_version(
     """
     claimed = session.exec(
         update(ServiceRequest)
-        .where(col(ServiceRequest.id) == service_request.id, ServiceRequest.version == expected)
+        .where(
+            col(ServiceRequest.id) == service_request.id, col(ServiceRequest.version) == expected
+        )
         .values(version=expected + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount

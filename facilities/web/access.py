@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from flask import Flask, abort, flash, jsonify, make_response, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -39,7 +40,7 @@ def wants_json() -> bool:
     return best == "application/json" and not htmx
 
 
-def enforce_access() -> object | None:
+def enforce_access() -> ResponseReturnValue | None:
     """before_request: refuse views that declare nobody, and users their roles do not allow."""
     if request.endpoint is None:
         return None  # no such route: the 404 handler answers
@@ -58,7 +59,7 @@ def enforce_access() -> object | None:
     return None
 
 
-def _ask_to_sign_in() -> object:
+def _ask_to_sign_in() -> ResponseReturnValue:
     login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
     if wants_json():
         return make_response(jsonify(error="unauthorized", message=_("Sign in first.")), 401)
@@ -72,7 +73,7 @@ def _ask_to_sign_in() -> object:
 
 def check_declared(app: Flask) -> None:
     """Fail at start-up if a view forgot to say who may use it."""
-    app.view_functions["static"].allowed_roles = EVERYONE
+    setattr(app.view_functions["static"], ACCESS_ATTRIBUTE, EVERYONE)
     undeclared = [
         endpoint
         for endpoint, view in app.view_functions.items()

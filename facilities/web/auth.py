@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from facilities.accounts.models import User
 from facilities.accounts.users import (
@@ -75,7 +76,7 @@ def init_login(app: Flask) -> None:
         return response
 
 
-def _set_remember_cookie(response: Response, value: str, lifetime: timedelta) -> None:
+def _set_remember_cookie(response: BaseResponse, value: str, lifetime: timedelta) -> None:
     settings = get_settings()
     response.set_cookie(
         REMEMBER_COOKIE,
@@ -87,7 +88,7 @@ def _set_remember_cookie(response: Response, value: str, lifetime: timedelta) ->
     )
 
 
-def _delete_remember_cookie(response: Response) -> None:
+def _delete_remember_cookie(response: BaseResponse) -> None:
     response.delete_cookie(REMEMBER_COOKIE, httponly=True, samesite="Lax")
 
 

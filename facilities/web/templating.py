@@ -77,11 +77,12 @@ def url_with(**changes: Any) -> str:
     Only the arguments the view declares with `keeps_query` are carried over: anything
     else in the address (`?endpoint=x`, `?_external=1`) would reach url_for as an option.
     """
-    view = current_app.view_functions[request.endpoint]
-    known = getattr(view, QUERY_ATTRIBUTE, frozenset())
-    args = {key: value for key, value in request.args.items() if key in known}
+    endpoint = request.endpoint or "public.roadmap_page"  # None only on a 404 page
+    view = current_app.view_functions[endpoint]
+    known: frozenset[str] = getattr(view, QUERY_ATTRIBUTE, frozenset())
+    args: dict[str, Any] = {key: value for key, value in request.args.items() if key in known}
     args.update({key: value for key, value in changes.items() if value is not None})
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(endpoint, **(request.view_args or {}), **args)
 
 
 def init_app(app: Flask) -> None:
