@@ -103,10 +103,27 @@ def database_url(database_template, tmp_path) -> Iterator[str]:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def _rate_limit_store() -> dict[str, str]:
+    """With Redis and parallel workers (pytest-xdist), a Redis database per worker, so that
+    one worker's reset never clears another's counters."""
+    uri = os.environ.get("FACILITIES_RATELIMIT_STORAGE_URI", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1 …
+    if not (uri.startswith("redis") and worker):
+        return {}
+    server = re.sub(r"/\d*$", "", uri)
+    return {"ratelimit_storage_uri": f"{server}/{int(worker.removeprefix('gw')) + 1}"}
+
+
 def make_test_app(database_url: str, **overrides):
     """An app for one test, its rate-limit counters starting from zero (also in Redis)."""
     app = create_app(
-        {"env": "testing", "secret_key": TEST_SECRET, "database_url": database_url, **overrides}
+        {
+            "env": "testing",
+            "secret_key": TEST_SECRET,
+            "database_url": database_url,
+            **_rate_limit_store(),
+            **overrides,
+        }
     )
     with app.app_context():
         limiter.reset()
