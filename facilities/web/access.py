@@ -32,6 +32,7 @@ def allow(who: str | Iterable[Role]) -> Callable[[View], View]:
 public = allow(EVERYONE)
 tenant_only = allow(TENANT_ROLES)
 staff_only = allow(STAFF_ROLES)
+admin_only = allow({Role.admin})
 signed_in = allow(frozenset(Role))
 
 

@@ -17,6 +17,28 @@ def test_a_view_without_an_access_rule_stops_the_app(app):
         check_declared(app)
 
 
+def test_admin_only_views_refuse_staff_and_tenants(app, db):
+    from facilities.web.access import admin_only
+
+    settings = Blueprint("settings_test", __name__)
+    settings.add_url_rule("/admin-test", "page", admin_only(lambda: "admin page"))
+    app.register_blueprint(settings)
+    check_declared(app)  # declared: the app may start
+    people = {
+        "admin": factories.user(db, role=Role.admin),
+        "staff": factories.staff(db),
+        "tenant admin": factories.user(db, role=Role.tenant_admin),
+    }
+    db.commit()
+    answers = {}
+    for name, user in people.items():
+        client = app.test_client()
+        sign_in(client, user.email)
+        answers[name] = client.get("/admin-test").status_code
+    assert answers == {"admin": 200, "staff": 403, "tenant admin": 403}
+    assert app.test_client().get("/admin-test").status_code == 302
+
+
 @pytest.mark.parametrize("path", ["/staff/queue", "/tenant/requests", "/tenant/requests/new"])
 def test_anonymous_visitors_are_sent_to_sign_in(client, path):
     response = client.get(path)
