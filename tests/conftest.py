@@ -163,6 +163,21 @@ def db(app):
         yield session
 
 
+@pytest.fixture
+def signed_in(client, db):
+    """Sign `client` in as a new user: `member = signed_in()`, `staff = signed_in(Role.staff)`."""
+    from facilities.accounts.models import Role
+    from tests import factories
+
+    def sign(role: Role = Role.member, **fields):
+        user = factories.user(db, role=role, **fields)
+        db.commit()
+        sign_in(client, user.email)
+        return user
+
+    return sign
+
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -53,10 +53,8 @@ def test_htmx_requests_get_a_redirect_header_instead(client):
     assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
 
 
-def test_tenant_members_cannot_open_the_work_queue(client, db):
-    member = factories.user(db)
-    db.commit()
-    sign_in(client, member.email)
+def test_tenant_members_cannot_open_the_work_queue(client, db, signed_in):
+    signed_in()
     assert client.get("/staff/queue").status_code == 403
 
 

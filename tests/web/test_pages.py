@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from facilities.accounts.models import Role
 from facilities.core.models import AuditEvent, utcnow
 from facilities.park.models import Visibility
 from facilities.requests.models import ServiceRequest, UpdateKind
@@ -107,10 +108,8 @@ def test_tenant_sees_the_whole_company_list_with_pagination(client, db, app):
     assert "<html" not in second.get_data(as_text=True)
 
 
-def test_tenant_list_empty_state_invites_the_first_request(client, db):
-    member = factories.user(db)
-    db.commit()
-    sign_in(client, member.email)
+def test_tenant_list_empty_state_invites_the_first_request(client, db, signed_in):
+    signed_in()
     html = client.get("/tenant/requests").get_data(as_text=True)
     assert 'class="empty-state"' in html and 'href="/tenant/requests/new"' in html
 
@@ -224,10 +223,8 @@ def test_timeline_fragment_keeps_private_requests_and_notes_to_insiders(client, 
     assert "Ordered." in fragment and "Budget line" not in fragment and "<html" not in fragment
 
 
-def test_back_button_restores_the_whole_page(client, db):
-    staff = factories.staff(db)
-    db.commit()
-    sign_in(client, staff.email)
+def test_back_button_restores_the_whole_page(client, db, signed_in):
+    signed_in(Role.staff)
     restore = client.get(
         "/staff/queue?status=all",
         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
@@ -272,10 +269,8 @@ def test_odd_queue_addresses_still_show_the_queue(client, db, path, app):
     assert client.get(path).status_code == 200
 
 
-def test_odd_submit_input_is_a_message_not_a_crash(client, db):
-    member = factories.user(db)
-    db.commit()
-    sign_in(client, member.email)
+def test_odd_submit_input_is_a_message_not_a_crash(client, db, signed_in):
+    signed_in()
     response = client.post(
         "/tenant/requests/new",
         data={
@@ -298,10 +293,8 @@ def test_saving_a_card_without_javascript_returns_to_the_same_filtered_list(clie
     assert 'name="next" value="/staff/queue?status=all&amp;page=1"' in html
 
 
-def test_changing_language_is_remembered_and_audited(client, db):
-    member = factories.user(db)
-    db.commit()
-    sign_in(client, member.email)
+def test_changing_language_is_remembered_and_audited(client, db, signed_in):
+    member = signed_in()
     client.post("/language", data={"locale": "sv", "csrf_token": csrf_token(client)})
     db.expire_all()
     assert db.get(type(member), member.id).preferred_language == "sv"
@@ -319,10 +312,8 @@ def test_nul_bytes_are_refused_before_they_reach_the_database(client, db):
     assert client.get("/?planned_page=%00").status_code == 400
 
 
-def test_an_empty_title_is_called_required(client, db):
-    member = factories.user(db)
-    db.commit()
-    sign_in(client, member.email)
+def test_an_empty_title_is_called_required(client, db, signed_in):
+    signed_in()
     html = client.post(
         "/tenant/requests/new",
         data={"title": "", "csrf_token": csrf_token(client, "/tenant/requests/new")},

@@ -30,10 +30,10 @@ def _copy_cookie(source, target, name):
     target.set_cookie(name, source.get_cookie(name).value)
 
 
-def test_a_session_cookie_copied_before_sign_out_no_longer_opens_staff_pages(app, client, db):
-    staff = factories.staff(db)
-    db.commit()
-    sign_in(client, staff.email)
+def test_a_session_cookie_copied_before_sign_out_no_longer_opens_staff_pages(
+    app, client, db, signed_in
+):
+    signed_in(Role.staff)
     thief = app.test_client()
     _copy_cookie(client, thief, "session")
     assert thief.get("/staff/queue").status_code == 200
@@ -44,10 +44,8 @@ def test_a_session_cookie_copied_before_sign_out_no_longer_opens_staff_pages(app
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_signing_out_ends_the_sessions_on_other_devices_too(app, client, db):
-    member = factories.user(db)
-    db.commit()
-    sign_in(client, member.email)
+def test_signing_out_ends_the_sessions_on_other_devices_too(app, client, db, signed_in):
+    member = signed_in()
     laptop = app.test_client()
     sign_in(laptop, member.email)
 
@@ -110,10 +108,10 @@ def test_a_forged_remember_cookie_signs_nobody_in(app, db):
     assert browser.get("/tenant/requests").status_code == 302
 
 
-def test_changing_the_password_signs_out_other_devices_and_keeps_this_one(app, client, db):
-    member = factories.user(db)
-    db.commit()
-    sign_in(client, member.email)
+def test_changing_the_password_signs_out_other_devices_and_keeps_this_one(
+    app, client, db, signed_in
+):
+    member = signed_in()
     other = app.test_client()
     remembered = _remembered_sign_in(other, member.email)
 
@@ -136,10 +134,8 @@ def test_changing_the_password_signs_out_other_devices_and_keeps_this_one(app, c
     sign_in(app.test_client(), member.email, "a much longer new passphrase")
 
 
-def test_a_wrong_current_password_changes_nothing_and_says_so(client, db):
-    member = factories.user(db)
-    db.commit()
-    sign_in(client, member.email)
+def test_a_wrong_current_password_changes_nothing_and_says_so(client, db, signed_in):
+    signed_in()
     response = client.post(
         "/account/password",
         data={
@@ -156,11 +152,9 @@ def test_a_wrong_current_password_changes_nothing_and_says_so(client, db):
     assert client.get("/tenant/requests").status_code == 200
 
 
-def test_deactivation_ends_every_session_at_once(app, client, db):
+def test_deactivation_ends_every_session_at_once(app, client, db, signed_in):
     admin = factories.user(db, role=Role.admin)
-    staff = factories.staff(db)
-    db.commit()
-    sign_in(client, staff.email)
+    staff = signed_in(Role.staff)
     assert client.get("/staff/queue").status_code == 200
 
     deactivate_user(db, user=staff, actor=admin)

@@ -2,16 +2,15 @@
 
 import pytest
 
+from facilities.accounts.models import Role
 from facilities.requests.models import ServiceRequest
 from tests import factories
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token
 
 
 @pytest.fixture
-def staff_client(client, db):
-    staff = factories.staff(db)
-    db.commit()
-    sign_in(client, staff.email)
+def staff_client(client, db, signed_in):
+    staff = signed_in(Role.staff)
     client.staff = staff
     return client
 
