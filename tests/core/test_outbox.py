@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from facilities.core import outbox as jobs
-from facilities.core import outbox as notify
+from facilities.core import outbox
 from facilities.core.db import get_engine
 from facilities.core.jobs import run_job
 from facilities.core.mail import build_message
@@ -166,18 +165,18 @@ def test_smtp_failures_are_retried_later_and_given_up_in_the_end(database_url):
         db.expire_all()
         assert db.exec(select(Outbox)).one().attempts == 1
 
-        for hours in range(1, notify.MAX_ATTEMPTS + 1):
+        for hours in range(1, outbox.MAX_ATTEMPTS + 1):
             send(app, now=now + timedelta(hours=hours * 7))
         db.expire_all()
         item = db.exec(select(Outbox)).one()
-        assert (item.status, item.attempts) == (OutboxStatus.failed, notify.MAX_ATTEMPTS)
+        assert (item.status, item.attempts) == (OutboxStatus.failed, outbox.MAX_ATTEMPTS)
     get_engine(app).dispose()
 
 
 def test_queueing_the_same_email_twice_keeps_one(db):
-    assert notify.enqueue_email(db, key="k", recipient="a@example.com", subject="s", body_text="b")
+    assert outbox.enqueue_email(db, key="k", recipient="a@example.com", subject="s", body_text="b")
     assert (
-        notify.enqueue_email(db, key="k", recipient="a@example.com", subject="s", body_text="b")
+        outbox.enqueue_email(db, key="k", recipient="a@example.com", subject="s", body_text="b")
         is None
     )
     assert len(db.exec(select(Outbox)).all()) == 1
@@ -185,7 +184,7 @@ def test_queueing_the_same_email_twice_keeps_one(db):
 
 def _queue(db, count: int) -> list[Outbox]:
     items = [
-        notify.enqueue_email(
+        outbox.enqueue_email(
             db,
             key=f"test:{number}",
             recipient=f"person{number}@example.com",
@@ -244,7 +243,7 @@ def test_a_message_refused_for_now_is_retried_with_the_same_message_id(mail_app,
 
     assert send(mail_app, now=now).items == 0
     assert _outbox(mail_db) == [(OutboxStatus.pending, 1)]
-    assert send(mail_app, now=now + notify.retry_delay(1) + timedelta(seconds=30)).items == 1
+    assert send(mail_app, now=now + outbox.retry_delay(1) + timedelta(seconds=30)).items == 1
 
     [refused] = handler.refused
     [(_to, accepted)] = handler.messages
@@ -279,8 +278,8 @@ def test_a_sender_killed_after_the_server_accepted_resends_with_the_same_message
     assert _outbox(mail_db) == [(OutboxStatus.pending, 1)]
 
     # While the dead sender's claim lasts nobody sends it; then it is sent again.
-    assert send(mail_app, now=now + notify.CLAIM_TTL - timedelta(seconds=1)).items == 0
-    assert send(mail_app, now=now + notify.CLAIM_TTL + timedelta(seconds=30)).items == 1
+    assert send(mail_app, now=now + outbox.CLAIM_TTL - timedelta(seconds=1)).items == 0
+    assert send(mail_app, now=now + outbox.CLAIM_TTL + timedelta(seconds=30)).items == 1
 
     [(_first_to, first), (_second_to, second)] = handler.messages
     assert first["Message-ID"] == second["Message-ID"]  # the receiver can drop the copy
@@ -293,16 +292,16 @@ def test_a_sender_whose_claims_ran_out_skips_what_another_sender_took_over(
     handler, _port = inbox
     _queue(mail_db, 3)
     now = utcnow()
-    later = now + notify.CLAIM_TTL + timedelta(minutes=1)
+    later = now + outbox.CLAIM_TTL + timedelta(minutes=1)
 
     with Session(get_engine(mail_app), expire_on_commit=False) as sender_a:
-        claims = jobs.claim_outbox(sender_a, now)
+        claims = outbox.claim_outbox(sender_a, now)
         assert len(claims) == 3
-        assert jobs.send_claimed(sender_a, claims[:1], now=now) == 1
+        assert outbox.send_claimed(sender_a, claims[:1], now=now) == 1
         # Sender A stalls; its other claims run out and sender B takes those over.
         assert send(mail_app, now=later).items == 2
         # A goes on where it stopped: the rest is no longer its to send.
-        assert jobs.send_claimed(sender_a, claims[1:], now=later) == 0
+        assert outbox.send_claimed(sender_a, claims[1:], now=later) == 0
 
     assert _recipients(handler) == [f"person{number}@example.com" for number in range(3)]
     assert _outbox(mail_db) == [
@@ -322,7 +321,7 @@ def test_a_slow_mail_server_does_not_let_the_claim_of_the_message_it_has_run_out
     # server was slow); the server holds the first e-mail until the claim A had at `now`
     # has run out, and meanwhile sender B runs.
     a_starts = now + timedelta(minutes=4)
-    b_runs_at = now + notify.CLAIM_TTL + timedelta(minutes=2)
+    b_runs_at = now + outbox.CLAIM_TTL + timedelta(minutes=2)
     b_runs = []
 
     def second_sender_runs_meanwhile(_message):
@@ -333,8 +332,8 @@ def test_a_slow_mail_server_does_not_let_the_claim_of_the_message_it_has_run_out
     handler.answer = second_sender_runs_meanwhile
 
     with Session(get_engine(mail_app), expire_on_commit=False) as sender_a:
-        claims = jobs.claim_outbox(sender_a, now)
-        assert jobs.send_claimed(sender_a, claims, now=a_starts) == 1
+        claims = outbox.claim_outbox(sender_a, now)
+        assert outbox.send_claimed(sender_a, claims, now=a_starts) == 1
 
     assert (b_runs[0].outcome, b_runs[0].items) == ("ok", 1)  # the second e-mail only
     assert _recipients(handler) == ["person0@example.com", "person1@example.com"]
