@@ -13,7 +13,7 @@ from facilities.settings import PACKAGE_ROOT, PROJECT_ROOT, SETTINGS_KEY, Settin
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app. `overrides` sets Settings fields by name; UPPER_CASE keys go to Flask config."""
     from facilities import web
-    from facilities.core import db
+    from facilities.core import cache, db
     from facilities.extensions import babel, csrf, htmx, limiter, login_manager
 
     overrides = overrides or {}
@@ -56,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     database_url = settings.database_url_or_default(app.instance_path)
     development = settings.env.value == "development"
     db.init_app(app, db.make_engine(database_url, create=development))
+    cache.init_app(app, url=settings.cache_url, seconds=settings.page_cache_seconds)
     babel.init_app(
         app, locale_selector=web.i18n.select_locale, timezone_selector=lambda: settings.timezone
     )

@@ -280,6 +280,51 @@ def demo_command(host: str, port: int) -> None:
         scheduler.shutdown(wait=False)
 
 
+@cli.command("benchmark", with_appcontext=False)
+@click.option(
+    "--requests",
+    "requests",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1_000),
+    help="Requests in the large database (the small one has 1,000).",
+)
+@click.option("--seconds", default=10, show_default=True, type=click.IntRange(1))
+@click.option("--warmup", default=2, show_default=True, type=click.IntRange(0))
+@click.option("--connections", default=16, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--output",
+    default=str(PROJECT_ROOT / "instance" / "benchmark"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@click.option("--rebuild", is_flag=True, help="Build the databases again even if they exist.")
+def benchmark_command(
+    requests: int, seconds: int, warmup: int, connections: int, output: Path, rebuild: bool
+) -> None:
+    """Load the pages under gunicorn with wrk at 1,000 and N requests, beside bare Flask.
+
+    Uses SQLite files in OUTPUT, or databases of their own beside the PostgreSQL one
+    in DATABASE_URL. Prints a Markdown table and writes it to OUTPUT.
+    """
+    from facilities.benchmark.run import BenchmarkError, Options, run
+
+    options = Options(
+        database_url=os.environ.get("DATABASE_URL"),
+        sizes=tuple(sorted({1_000, requests})),
+        seconds=seconds,
+        warmup_seconds=warmup,
+        connections=connections,
+        output=output,
+        rebuild=rebuild,
+    )
+    try:
+        path = run(options, say=click.echo)
+    except BenchmarkError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Written to {path}")
+
+
 @cli.group("translations")
 def translations_group() -> None:
     """Message catalogs (fi, en, sv) for developers."""

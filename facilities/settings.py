@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     mail_from: str = "Digipolis <noreply@localhost>"
     ratelimit_storage_uri: str = "memory://"
+    # Public pages as anonymous visitors see them: in each process's memory, or in the
+    # Redis named here (redis://host:6379/1), shared by every web process.
+    cache_url: str = ""
+    page_cache_seconds: int = Field(default=600, ge=1)
     trusted_proxies: int = Field(default=0, ge=0, le=5)  # load balancers in front, for client IPs
     remember_days: int = Field(default=30, ge=1, le=365)  # "keep me signed in" lasts this long
     scheduler_interval_seconds: int = Field(default=30, ge=1)

@@ -28,6 +28,19 @@ def enum_type(enum_class: type[Enum]) -> sa.Enum:
     )
 
 
+class CacheGeneration(SQLModel, table=True):
+    """One row whose number changes in the same transaction as anything public.
+
+    Cached pages are stored under the number they were made at, so the commit that
+    changes what the public sees also retires every cached page, in every process.
+    """
+
+    __tablename__ = "cache_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0, sa_type=sa.BigInteger)
+
+
 class OutboxStatus(StrEnum):
     pending = "pending"
     sent = "sent"

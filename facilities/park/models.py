@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
+from facilities.core.cache import watch
 from facilities.core.models import enum_type
 
 
@@ -64,3 +65,7 @@ class Tenant(SQLModel, table=True):
     business_id: str = Field(max_length=9, unique=True)  # Finnish Y-tunnus, 1234567-8
 
     buildings: list[Building] = Relationship(link_model=TenantBuilding)
+
+
+# Names of buildings, categories and companies appear on public pages.
+watch(Site, Building, Category, Tenant, TenantBuilding)

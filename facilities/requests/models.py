@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
 from facilities.accounts.models import User
+from facilities.core.cache import watch
 from facilities.core.models import enum_type, utcnow
 from facilities.park.models import Building, Category, Tenant, Visibility
 from facilities.requests.workflow import StatusKind
@@ -124,6 +125,13 @@ class ServiceRequest(ServiceRequestBase, table=True):
         sa.UniqueConstraint("site_id", "ref_year", "ref_number", name="uq_request_reference"),
         sa.Index("ix_service_request_status_created", "status_id", "created_at"),
         sa.Index("ix_service_request_tenant_created", "tenant_id", "created_at"),
+        sa.Index(
+            "ix_service_request_public_status_updated",
+            "visibility",
+            "status_id",
+            "updated_at",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -228,3 +236,7 @@ class RequestUpdate(SQLModel, table=True):
     to_status: Status | None = Relationship(
         sa_relationship_kwargs={"foreign_keys": "RequestUpdate.to_status_id"}
     )
+
+
+# What the public pages show: a write to these changes them (see core.cache).
+watch(Status, ServiceRequest, RequestUpdate)

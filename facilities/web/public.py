@@ -16,6 +16,7 @@ from facilities.requests.timeline import timeline
 from facilities.requests.workflow import ROADMAP_KINDS
 from facilities.settings import SUPPORTED_LOCALES, get_settings
 from facilities.web.access import public
+from facilities.web.caching import shared_page
 from facilities.web.htmx import render
 from facilities.web.safety import page_to_return_to
 from facilities.web.templating import keeps_query
@@ -26,6 +27,7 @@ blueprint = Blueprint("public", __name__)
 @blueprint.get("/")
 @public
 @keeps_query(*(f"{kind.value}_page" for kind in ROADMAP_KINDS))
+@shared_page
 def roadmap_page():
     pages = {kind: page_number(request.args.get(f"{kind.value}_page")) for kind in ROADMAP_KINDS}
     columns = roadmap(get_session(), pages=pages, per_page=get_settings().per_page)
@@ -34,6 +36,7 @@ def roadmap_page():
 
 @blueprint.get("/requests/<reference>")
 @public
+@shared_page
 def request_page(reference: str):
     db = get_session()
     service_request = request_service.by_reference(db, reference)

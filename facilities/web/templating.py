@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ from facilities.park.queries import localized
 from facilities.requests.models import Priority, UpdateKind
 from facilities.requests.targets import quarter_of
 from facilities.requests.workflow import allowed_targets
+from facilities.web.caching import csrf_token as shared_page_csrf_token
 from facilities.web.i18n import LANGUAGE_NAMES
 
 PRIORITY_LABELS = {
@@ -34,6 +35,43 @@ UPDATE_KIND_LABELS = {
     UpdateKind.status_change: _l("Status changed"),
     UpdateKind.system: _l("System"),
 }
+
+
+def _translations() -> Any:
+    """This request's catalog, looked up once per locale rather than for every string.
+
+    Flask-Babel finds the catalog anew for each `_()` in a template, which made the
+    work queue's translations cost as much as the rest of the page. `force_locale`
+    (e-mails in the reader's language) swaps the locale object, so the identity check
+    sees the switch.
+    """
+    try:
+        context = g._flask_babel
+        cached_locale, catalog = context.fast_translations
+        if cached_locale is context.babel_locale:
+            return catalog
+    except AttributeError:
+        pass
+    catalog = get_translations()
+    context = g._flask_babel  # made by get_translations()
+    context.fast_translations = (getattr(context, "babel_locale", None), catalog)
+    return catalog
+
+
+_LABELS_BY_LOCALE: dict[str, dict[str, dict[Any, str]]] = {}
+
+
+def _labels() -> dict[str, dict[Any, str]]:
+    """The fixed label tables in the current language, translated once per process."""
+    locale = str(get_locale())
+    labels = _LABELS_BY_LOCALE.get(locale)
+    if labels is None:
+        labels = _LABELS_BY_LOCALE[locale] = {
+            "priority_labels": {key: str(label) for key, label in PRIORITY_LABELS.items()},
+            "visibility_labels": {key: str(label) for key, label in VISIBILITY_LABELS.items()},
+            "update_kind_labels": {key: str(label) for key, label in UPDATE_KIND_LABELS.items()},
+        }
+    return labels
 
 
 def current_language() -> str:
@@ -97,15 +135,23 @@ def init_app(app: Flask) -> None:
         url_with=url_with,
         language_names=LANGUAGE_NAMES,
         current_locale=current_language,
-        priority_labels=PRIORITY_LABELS,
-        visibility_labels=VISIBILITY_LABELS,
-        update_kind_labels=UPDATE_KIND_LABELS,
+        csrf_token=shared_page_csrf_token,  # Flask-WTF's, but shared pages get a placeholder
         allowed_targets=allowed_targets,
         may_view=lambda item: policy.may_view(
             current_user if current_user.is_authenticated else None, item
         ),
         quarter_key=lambda item: quarter_of(item.target_start, item.target_end),
     )
-    app.context_processor(lambda: {"park_name": app.extensions["facilities.settings"].park_name})
+    app.jinja_env.install_gettext_callables(  # as Flask-Babel does, with the catalog kept
+        gettext=lambda string: _translations().ugettext(string),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: _translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
+    park_name = app.extensions["facilities.settings"].park_name
+    app.context_processor(lambda: {"park_name": park_name, **_labels()})
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

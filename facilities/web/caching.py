@@ -1,0 +1,127 @@
+"""Public pages as anonymous visitors see them, rendered once per language and kept.
+
+Only visitors who are not signed in get a shared page: they may see public requests
+only, so a private request never enters an entry. The page is stored with a
+placeholder where each visitor's CSRF token goes, and every answer carries an ETag so
+a browser that has the page gets a 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, g, make_response, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from facilities.core.cache import CachedPage, generation, page_cache
+from facilities.core.db import get_engine
+from facilities.extensions import htmx
+from facilities.settings import get_settings
+from facilities.web.i18n import select_locale
+
+# Not a token: where each visitor's own token is put into a shared page.
+CSRF_PLACEHOLDER = "csrf-token-of-this-visitor-f3a9c1"
+KEPT_HEADERS = ("Content-Type", "Vary")
+
+
+def csrf_token() -> str:
+    """`csrf_token()` in templates: the placeholder while a shared page is rendered."""
+    if g.get("rendering_shared_page"):
+        return CSRF_PLACEHOLDER
+    return generate_csrf()
+
+
+def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
+    """Serve anonymous visitors a page cached per language and htmx variant; others a
+    fresh one. Either way with an ETag, answered by 304 when the browser has it."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        if not _shareable():
+            response = make_response(view(*args, **kwargs))
+            if response.status_code == 200:
+                response.add_etag(weak=True)
+                response.make_conditional(request)
+            return response
+        cache = page_cache()
+        key = _key(generation(get_engine()))
+        page = cache.get(key)
+        if page is None:
+            g.rendering_shared_page = True
+            try:
+                response = make_response(view(*args, **kwargs))
+            finally:
+                g.rendering_shared_page = False
+            if response.status_code != 200:  # kept as it is, with its own headers
+                body = response.get_data(as_text=True)
+                response.set_data(body.replace(CSRF_PLACEHOLDER, generate_csrf()))
+                return response
+            page = _as_cached(response)
+            cache.set(key, page)
+        return _serve(page)
+
+    return wrapper
+
+
+def _shareable() -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not current_user.is_authenticated
+        and "_flashes" not in session  # a message for this visitor only
+    )
+
+
+def _key(current: int) -> str:
+    variant = (
+        "fragment" if htmx and not htmx.boosted and not htmx.history_restore_request else "page"
+    )
+    return "|".join(
+        (
+            "page",
+            _namespace(),
+            str(current),
+            select_locale(),
+            variant,
+            request.full_path,
+        )
+    )
+
+
+def _namespace() -> str:
+    """Apps on different databases may share one Redis: their generations are unrelated."""
+    settings = get_settings()
+    return hashlib.sha256(
+        (settings.database_url or current_app.instance_path).encode()
+    ).hexdigest()[:12]
+
+
+def _as_cached(response: Response) -> CachedPage:
+    body = response.get_data(as_text=True)
+    return CachedPage(
+        status=response.status_code,
+        body=body,
+        headers=[
+            (name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers
+        ],
+        etag=hashlib.sha256(body.encode()).hexdigest()[:20],
+    )
+
+
+def _serve(page: CachedPage) -> Response:
+    token = generate_csrf()  # makes this visitor's token if it has none yet
+    raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
+    etag = f"{page.etag}-{hashlib.sha256(str(raw).encode()).hexdigest()[:8]}"
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = Response(page.body.replace(CSRF_PLACEHOLDER, token), status=page.status)
+        for name, value in page.headers:
+            response.headers[name] = value
+    response.set_etag(etag, weak=True)
+    response.vary.update(("Cookie", "HX-Request"))
+    response.headers["Cache-Control"] = "private, no-cache"  # ask again; 304 if unchanged
+    return response
