@@ -299,8 +299,17 @@ def demo_command(host: str, port: int) -> None:
     type=click.Path(file_okay=False, path_type=Path),
 )
 @click.option("--rebuild", is_flag=True, help="Build the databases again even if they exist.")
+@click.option("--page", "pages", multiple=True, help="Only pages whose name contains this.")
+@click.option("--skip-small", is_flag=True, help="Only the large database.")
 def benchmark_command(
-    requests: int, seconds: int, warmup: int, connections: int, output: Path, rebuild: bool
+    requests: int,
+    seconds: int,
+    warmup: int,
+    connections: int,
+    output: Path,
+    rebuild: bool,
+    pages: tuple[str, ...],
+    skip_small: bool,
 ) -> None:
     """Load the pages under gunicorn with wrk at 1,000 and N requests, beside bare Flask.
 
@@ -311,12 +320,13 @@ def benchmark_command(
 
     options = Options(
         database_url=os.environ.get("DATABASE_URL"),
-        sizes=tuple(sorted({1_000, requests})),
+        sizes=(requests,) if skip_small else tuple(sorted({1_000, requests})),
         seconds=seconds,
         warmup_seconds=warmup,
         connections=connections,
         output=output,
         rebuild=rebuild,
+        pages=pages,
     )
     try:
         path = run(options, say=click.echo)

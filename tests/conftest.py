@@ -181,9 +181,10 @@ def signed_in(client, db):
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def csrf_token(client, path: str = "/") -> str:
-    """The CSRF token a real browser would find in a page's form."""
-    page = client.get(path)
+def csrf_token(client, path: str | None = None) -> str:
+    """The CSRF token a real browser would find in a page's form: by default the sign-in
+    form for visitors (their pages have no other form) and the header's for users."""
+    page = client.get(path or "/login", follow_redirects=path is None)
     match = _CSRF.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1)

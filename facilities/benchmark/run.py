@@ -308,6 +308,12 @@ class Options:
     connections: int
     output: Path
     rebuild: bool
+    pages: tuple[str, ...] = ()  # only targets whose name contains one of these
+
+    def targets(self) -> list[Target]:
+        if not self.pages:
+            return TARGETS
+        return [t for t in TARGETS if any(part in t.name for part in self.pages)]
 
 
 def run(options: Options, say: Callable[[str], None]) -> Path:
@@ -342,7 +348,7 @@ def run(options: Options, say: Callable[[str], None]) -> Path:
                     for who in {target.who for target in TARGETS if target.who}
                 }
                 reference = _a_public_reference(url)
-                for target in TARGETS:
+                for target in options.targets():
                     rows.append(
                         _measure(target, app, bare, options, requests, cookies, reference, say)
                     )

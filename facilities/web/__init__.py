@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from facilities.web import access, errors, headers, i18n, safety, templating  # noqa: F401
+from facilities.web import access, caching, errors, headers, i18n, safety, templating  # noqa: F401
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     templating.init_app(app)
     headers.init_app(app)
+    # First of all hooks (Flask-Limiter's included): a cached public page is served at once.
+    app.before_request_funcs.setdefault(None, []).insert(0, caching.serve_from_cache)
     app.before_request(safety.refuse_nul_bytes)
     app.before_request(access.enforce_access)
     access.check_declared(app)

@@ -82,3 +82,11 @@ def check_declared(app: Flask) -> None:
     ]
     if undeclared:
         raise RuntimeError(f"views without an access rule: {', '.join(sorted(undeclared))}")
+    # A cached page is served before enforce_access runs: only public views may be cached.
+    shared_not_public = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, "shares_page", False) and getattr(view, ACCESS_ATTRIBUTE) != EVERYONE
+    ]
+    if shared_not_public:
+        raise RuntimeError(f"@shared_page views must be @public: {', '.join(shared_not_public)}")

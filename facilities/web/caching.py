@@ -35,9 +35,16 @@ def csrf_token() -> str:
     return generate_csrf()
 
 
+SHARED_ATTRIBUTE = "shares_page"
+
+
 def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
     """Serve anonymous visitors a page cached per language and htmx variant; others a
-    fresh one. Either way with an ETag, answered by 304 when the browser has it."""
+    fresh one. Either way with an ETag, answered by 304 when the browser has it.
+
+    A page found in the cache is served by `serve_from_cache`, before any other hook;
+    this wrapper renders and stores it when it is not there.
+    """
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -48,7 +55,7 @@ def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
                 response.make_conditional(request)
             return response
         cache = page_cache()
-        key = _key(generation(get_engine()))
+        key = g.get("shared_page_key") or _key(generation(get_engine()))
         page = cache.get(key)
         if page is None:
             g.rendering_shared_page = True
@@ -64,7 +71,25 @@ def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
             cache.set(key, page)
         return _serve(page)
 
+    setattr(wrapper, SHARED_ATTRIBUTE, True)
     return wrapper
+
+
+def serve_from_cache() -> Response | None:
+    """Before every other hook: a cached shared page costs no more than this.
+
+    Only views marked @shared_page, which `access.check_declared` requires to be
+    @public, are served here, so skipping the later hooks skips no access check.
+    """
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or not getattr(view, SHARED_ATTRIBUTE, False) or not _shareable():
+        return None
+    key = _key(generation(get_engine()))
+    page = page_cache().get(key)
+    if page is None:
+        g.shared_page_key = key  # the view renders it under the generation read here
+        return None
+    return _serve(page)
 
 
 def _shareable() -> bool:
@@ -112,13 +137,16 @@ def _as_cached(response: Response) -> CachedPage:
 
 
 def _serve(page: CachedPage) -> Response:
-    token = generate_csrf()  # makes this visitor's token if it has none yet
-    raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
-    etag = f"{page.etag}-{hashlib.sha256(str(raw).encode()).hexdigest()[:8]}"
+    etag, body = page.etag, page.body
+    if CSRF_PLACEHOLDER in body:  # a form on the page: this visitor's token goes in
+        token = generate_csrf()
+        raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
+        etag = f"{etag}-{hashlib.sha256(str(raw).encode()).hexdigest()[:8]}"
+        body = body.replace(CSRF_PLACEHOLDER, token)
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        response = Response(page.body.replace(CSRF_PLACEHOLDER, token), status=page.status)
+        response = Response(body, status=page.status)
         for name, value in page.headers:
             response.headers[name] = value
     response.set_etag(etag, weak=True)

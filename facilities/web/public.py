@@ -69,6 +69,19 @@ def choose_language():
     return redirect(back or url_for("public.roadmap_page"))
 
 
+@blueprint.get("/language/<locale>")
+@public
+def language_link(locale: str):
+    """The language switch of visitors who are not signed in: a link, so that the pages
+    they read carry no per-visitor token and can be shared from the cache. It changes
+    only this browser's cookie; signed-in users get the POST form, which also saves
+    their choice to their account."""
+    if locale in SUPPORTED_LOCALES:
+        session["locale"] = locale
+    back = page_to_return_to(request.args.get("next"))
+    return redirect(back or url_for("public.roadmap_page"))
+
+
 @blueprint.get("/healthz")
 @public
 def healthz():

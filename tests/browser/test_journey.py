@@ -148,7 +148,7 @@ def test_language_switch_and_error_page_are_accessible(live_server, new_page):
     page = new_page()
     page.goto(f"{live_server}/no-such-page")
     assert_accessible(page)
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()  # a link for visitors not signed in
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Roadmap")  # a missing page is not worth returning to
 

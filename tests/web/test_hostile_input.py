@@ -140,6 +140,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("public.roadmap_page", "GET"): Route("/"),
     ("public.request_page", "GET"): Route("/requests/{ref}"),
     ("public.choose_language", "POST"): Route("/language", ("locale", "next")),
+    ("public.language_link", "GET"): Route("/language/sv", ("next",)),
     ("public.healthz", "GET"): Route("/healthz"),
     ("auth.login", "GET"): Route("/login", ("next", "email")),
     ("auth.login", "POST"): Route("/login", ("email", "password", "next", "remember")),
@@ -302,7 +303,7 @@ def world(app, db) -> World:
         if user is not None:
             sign_in(client, user.email)
         clients[persona] = client
-        tokens[persona] = csrf_token(client, "/")
+        tokens[persona] = csrf_token(client)
     statuses = [factories.status(db, slug).id for slug in ("review", "planned", "not-planned")]
     return World(
         app=app,

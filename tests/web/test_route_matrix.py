@@ -76,6 +76,9 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
         Case("/language",                        Expect(HOME,      HOME,        HOME,        HOME,        HOME,       HOME),
              form={"locale": "fi"}),
     ],
+    ("public.language_link", "GET"): [
+        Case("/language/en",                     Expect(HOME,      HOME,        HOME,        HOME,        HOME,       HOME)),
+    ],
     ("public.healthz", "GET"): [
         Case("/healthz",                         Expect(200,       200,         200,         200,         200,        200)),
     ],
@@ -187,7 +190,7 @@ def world(app, db) -> World:
         if persona in users:
             sign_in(client, users[persona].email)
         clients[persona] = client
-        tokens[persona] = csrf_token(client, "/")
+        tokens[persona] = csrf_token(client)
     return World(
         clients=clients,
         tokens=tokens,
