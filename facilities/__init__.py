@@ -56,7 +56,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     database_url = settings.database_url_or_default(app.instance_path)
     development = settings.env.value == "development"
     db.init_app(app, db.make_engine(database_url, create=development))
-    cache.init_app(app, url=settings.cache_url, seconds=settings.page_cache_seconds)
+    cache.init_app(
+        app, db.get_engine(app), url=settings.cache_url, seconds=settings.page_cache_seconds
+    )
     babel.init_app(
         app, locale_selector=web.i18n.select_locale, timezone_selector=lambda: settings.timezone
     )

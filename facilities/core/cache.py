@@ -20,11 +20,13 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session
 
 logger = logging.getLogger(__name__)
 
 CACHE_KEY = "facilities.page_cache"
+READER_KEY = "facilities.cache_generation"
 WATCHED_TABLES: set[str] = set()
 BUMP = text("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
 READ = "SELECT value FROM cache_generation WHERE id = 1"
@@ -53,11 +55,59 @@ def _bump_on_bulk_write(state: ORMExecuteState) -> None:
             state.session.connection().execute(BUMP)
 
 
-def generation(engine: Engine) -> int:
-    """The current generation: one primary-key read, outside the request's session."""
-    with engine.connect() as connection:
-        value = connection.exec_driver_sql(READ).scalar()
-    return int(value or 0)
+class GenerationReader:
+    """Reads the generation on a connection of its own per thread, in autocommit mode.
+
+    A pooled connection would cost a checkout and, on PostgreSQL, a ROLLBACK round trip
+    on its return; this read is made before every cached page, so it is one round trip.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+
+    def read(self) -> int:
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            return self._read()
+        except dbapi_error:
+            self.close()  # the server restarted or the connection broke: one new try
+        try:
+            return self._read()
+        except dbapi_error as error:
+            self.close()
+            # as SQLAlchemy would raise it, so the outage page (503) answers
+            raise DBAPIError.instance(READ, None, error, dbapi_error) from error
+
+    def _read(self) -> int:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self.engine.raw_connection()
+            connection.detach()  # ours for good, not the pool's
+            if self.engine.dialect.name == "postgresql":
+                connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+            self._local.connection = connection
+        cursor = connection.cursor()
+        try:
+            cursor.execute(READ)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # already broken; nothing left to close
+                logger.debug("closing a broken generation connection", exc_info=True)
+
+
+def generation(app: Flask | None = None) -> int:
+    """The current generation of the app's database."""
+    return (app or current_app).extensions[READER_KEY].read()
 
 
 @dataclass(frozen=True)
@@ -141,7 +191,8 @@ class RedisPageCache:
             logger.warning("page cache unavailable: %s", error)
 
 
-def init_app(app: Flask, *, url: str, seconds: int) -> None:
+def init_app(app: Flask, engine: Engine, *, url: str, seconds: int) -> None:
+    app.extensions[READER_KEY] = GenerationReader(engine)
     app.extensions[CACHE_KEY] = (
         RedisPageCache(url, seconds=seconds) if url else MemoryPageCache(seconds=seconds)
     )

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from flask import Flask
 
-from facilities.web import access, caching, errors, headers, i18n, safety, templating  # noqa: F401
+from facilities.web import (  # noqa: F401
+    access,
+    caching,
+    errors,
+    headers,
+    i18n,
+    safety,
+    sessions,
+    templating,
+)
 
 
 def init_app(app: Flask) -> None:
     from facilities.web import auth, public, staff, tenant
 
     app.request_class = safety.ReadableRequest
+    app.session_interface = sessions.SessionInterface()
     app.register_blueprint(public.blueprint)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(tenant.blueprint)

@@ -18,9 +18,9 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from facilities.core.cache import CachedPage, generation, page_cache
-from facilities.core.db import get_engine
 from facilities.extensions import htmx
 from facilities.settings import get_settings
+from facilities.web.auth import REMEMBER_COOKIE
 from facilities.web.i18n import select_locale
 
 # Not a token: where each visitor's own token is put into a shared page.
@@ -55,7 +55,7 @@ def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
                 response.make_conditional(request)
             return response
         cache = page_cache()
-        key = g.get("shared_page_key") or _key(generation(get_engine()))
+        key = g.get("shared_page_key") or _key(generation())
         page = cache.get(key)
         if page is None:
             g.rendering_shared_page = True
@@ -84,7 +84,7 @@ def serve_from_cache() -> Response | None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or not getattr(view, SHARED_ATTRIBUTE, False) or not _shareable():
         return None
-    key = _key(generation(get_engine()))
+    key = _key(generation())
     page = page_cache().get(key)
     if page is None:
         g.shared_page_key = key  # the view renders it under the generation read here
@@ -95,9 +95,16 @@ def serve_from_cache() -> Response | None:
 def _shareable() -> bool:
     return (
         request.method in ("GET", "HEAD")
-        and not current_user.is_authenticated
         and "_flashes" not in session  # a message for this visitor only
+        and not _signed_in()
     )
+
+
+def _signed_in() -> bool:
+    """Whether a user is signed in, without loading one when the request cannot carry one."""
+    if "_user_id" not in session and REMEMBER_COOKIE not in request.cookies:
+        return False  # neither a session nor a remembered device: Flask-Login's two ways in
+    return bool(current_user.is_authenticated)
 
 
 def _key(current: int) -> str:

@@ -31,12 +31,15 @@ HEADERS = {
 HSTS = "max-age=31536000"
 
 
+HEADER_LIST = list(HEADERS.items())
+
+
 def add_security_headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    if "Content-Security-Policy" not in response.headers:  # one check, not one per header
+        response.headers.extend(HEADER_LIST)
     if get_settings().base_url.startswith("https://"):
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.endpoint != "static":
+    if request.endpoint != "static" and "Cookie" not in response.vary:
         # The same address shows more to a signed-in user, and the language is in the cookie.
         response.vary.add("Cookie")
         user = g.get("_login_user")  # only if this request loaded one: never a query here
