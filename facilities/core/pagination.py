@@ -1,4 +1,9 @@
-"""One page of a list: two queries (count and rows) whatever the list's length."""
+"""One page of a list: two queries (count and rows) whatever the list's length.
+
+The count stops at COUNT_LIMIT rows (further when a deeper page is asked for), so a
+list over years of history costs the same as a young one; past the limit a list says
+"1000+" rather than an exact number.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,14 @@ import math
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import func, literal_column
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 T = TypeVar("T")
+
+COUNT_LIMIT = 1_000
+MAX_PAGE = 1_000_000  # deeper asks get the last page there is
 
 
 @dataclass(frozen=True)
@@ -19,10 +27,19 @@ class Page(Generic[T]):
     number: int
     per_page: int
     total: int
+    exact: bool = True  # False: there are at least `total` items
 
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def total_label(self) -> str:
+        return str(self.total) if self.exact else f"{self.total}+"
+
+    @property
+    def pages_label(self) -> str:
+        return str(self.pages) if self.exact else f"{self.pages}+"
 
     @property
     def has_previous(self) -> bool:
@@ -30,7 +47,7 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        return self.number < self.pages
+        return self.number < self.pages or not self.exact
 
     @property
     def first_index(self) -> int:
@@ -50,12 +67,25 @@ def page_number(raw: Any) -> int:
 
 
 def paginate(
-    session: Session, statement: SelectOfScalar[T], *, page: int, per_page: int
+    session: Session,
+    statement: SelectOfScalar[T],
+    *,
+    page: int,
+    per_page: int,
+    count_limit: int = COUNT_LIMIT,
 ) -> Page[T]:
     """Run `statement` for one page; a page past the end shows the last one."""
-    count_statement = select(func.count()).select_from(statement.order_by(None).subquery())
-    total = session.exec(count_statement).one()
+    page = min(max(1, page), MAX_PAGE)
+    # Enough rows to know this page is there and whether another follows.
+    limit = max(count_limit, page * per_page + 1)
+    rows = (
+        statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
+        .order_by(None)
+        .limit(limit)
+    )
+    total = session.exec(select(func.count()).select_from(rows.subquery())).one()
+    exact = total < limit
     last_page = max(1, math.ceil(total / per_page))
-    number = min(max(1, page), last_page)
+    number = min(page, last_page)
     items = list(session.exec(statement.limit(per_page).offset((number - 1) * per_page)).all())
-    return Page(items=items, number=number, per_page=per_page, total=total)
+    return Page(items=items, number=number, per_page=per_page, total=total, exact=exact)

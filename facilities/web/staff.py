@@ -26,7 +26,8 @@ from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment
 from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
 from facilities.web.safety import safe_next
-from facilities.web.templating import keeps_query
+from facilities.requests.workflow import allowed_targets
+from facilities.web.templating import keeps_query, name_in_locale
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -39,14 +40,34 @@ def _int_or_none(raw: str | None) -> int | None:
 
 
 def _triage_context(items: list[ServiceRequest]) -> dict:
-    """What the triage form needs besides the request: statuses and target choices."""
+    """What the triage form needs besides the request, worked out once per page: the
+    status choices from each status, and the target quarters with their labels."""
     db = get_session()
     quarters = quarter_choices(utc_to_local(utcnow()).date())
     for item in items:  # keep a target set earlier selectable
         current = quarter_of(item.target_start, item.target_end)
         if current and current not in quarters:
             quarters.insert(0, current)
-    return {"statuses": statuses(db), "quarters": quarters}
+    every_status = statuses(db)
+    names = {status.id: name_in_locale(status.names) for status in every_status}
+    status_choices = {
+        current.id: [
+            (str(status.id), names[status.id])
+            for status in every_status
+            if status.active
+            and (status.id == current.id or status.kind in allowed_targets(current.kind))
+        ]
+        for current in every_status
+    }
+    quarter_labels = []
+    for quarter in quarters:
+        year, number = quarter.split("-Q")
+        quarter_labels.append((quarter, _("Q%(quarter)s/%(year)s", quarter=number, year=year)))
+    return {
+        "statuses": every_status,
+        "status_choices": status_choices,
+        "quarter_labels": quarter_labels,
+    }
 
 
 @blueprint.get("/queue")

@@ -35,6 +35,29 @@ UPDATE_KIND_LABELS = {
     UpdateKind.status_change: _l("Status changed"),
     UpdateKind.system: _l("System"),
 }
+# The triage card's fixed texts: the queue shows twenty cards, so they are translated
+# once per language rather than twenty times per page.
+TRIAGE_TEXT = {
+    "summary": _l("Change status, post an update"),
+    "status": _l("Status"),
+    "priority": _l("Priority"),
+    "visibility": _l("Visibility"),
+    "publish_history": _l("Make its earlier updates public too"),
+    "target": _l("Public target"),
+    "no_target": _l("No target"),
+    "public_update": _l("Public update"),
+    "public_hint": _l("Shown on the public request page. Required when declining: give the reason."),
+    "private_hint": _l(
+        "This request is private: the update is shown to the sender's company only. "
+        "Required when declining: give the reason."
+    ),
+    "publish_at": _l("Publish the update later (optional)"),
+    "publish_at_hint": _l("Finnish time. Leave empty to publish at once."),
+    "duplicate_of": _l("Duplicate of (reference)"),
+    "duplicate_of_hint": _l("With the status Duplicate, for example DP-2026-0001."),
+    "internal_note": _l("Internal note (staff only)"),
+    "save": _l("Save"),
+}
 
 
 def _translations() -> Any:
@@ -58,7 +81,7 @@ def _translations() -> Any:
     return catalog
 
 
-_LABELS_BY_LOCALE: dict[str, dict[str, dict[Any, str]]] = {}
+_LABELS_BY_LOCALE: dict[str, dict[str, dict[Any, str]]] = {}  # catalogs never change
 
 
 def _labels() -> dict[str, dict[Any, str]]:
@@ -70,6 +93,7 @@ def _labels() -> dict[str, dict[Any, str]]:
             "priority_labels": {key: str(label) for key, label in PRIORITY_LABELS.items()},
             "visibility_labels": {key: str(label) for key, label in VISIBILITY_LABELS.items()},
             "update_kind_labels": {key: str(label) for key, label in UPDATE_KIND_LABELS.items()},
+            "triage_text": {key: str(text) for key, text in TRIAGE_TEXT.items()},
         }
     return labels
 
