@@ -14,7 +14,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app. `overrides` sets Settings fields by name; UPPER_CASE keys go to Flask config."""
     from facilities import web
     from facilities.core import cache, db
-    from facilities.extensions import babel, csrf, htmx, limiter, login_manager
+    from facilities.extensions import babel, compress, csrf, htmx, limiter, login_manager
 
     overrides = overrides or {}
     settings = Settings(**{k: v for k, v in overrides.items() if not k.isupper()})
@@ -63,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app, locale_selector=web.i18n.select_locale, timezone_selector=lambda: settings.timezone
     )
     csrf.init_app(app)
+    compress.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

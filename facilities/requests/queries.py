@@ -59,12 +59,15 @@ def tenant_requests(
     session: Session, *, tenant_id: int, page: int, per_page: int
 ) -> Page[ServiceRequest]:
     """All requests of one company, newest first."""
-    statement = (
+    return paginate(session, tenant_statement(tenant_id), page=page, per_page=per_page)
+
+
+def tenant_statement(tenant_id: int) -> SelectOfScalar[ServiceRequest]:
+    return (
         with_details(select(ServiceRequest))
         .where(ServiceRequest.tenant_id == tenant_id)
         .order_by(col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc())
     )
-    return paginate(session, statement, page=page, per_page=per_page)
 
 
 def count_public_entries(session: Session, service_request: ServiceRequest) -> int:
@@ -97,9 +100,15 @@ def queue(
     session: Session, *, filters: QueueFilter, page: int, per_page: int
 ) -> Page[ServiceRequest]:
     """Requests for staff, most urgent first, then oldest first."""
+    statement = queue_statement(filters, status_ids_by_kind(session))
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+def queue_statement(
+    filters: QueueFilter, ids: dict[StatusKind, list[int]]
+) -> SelectOfScalar[ServiceRequest]:
     statement = with_details(select(ServiceRequest))
     if filters.status == "open":
-        ids = status_ids_by_kind(session)
         statement = statement.where(status_is([i for kind in OPEN_KINDS for i in ids[kind]]))
     elif filters.status != "all":
         statement = statement.join(Status, col(Status.id) == ServiceRequest.status_id).where(
@@ -123,10 +132,7 @@ def queue(
         {priority.value: rank for priority, rank in PRIORITY_RANK.items()},
         value=ServiceRequest.priority,
     )
-    statement = statement.order_by(
-        priority_rank, col(ServiceRequest.created_at), col(ServiceRequest.id)
-    )
-    return paginate(session, statement, page=page, per_page=per_page)
+    return statement.order_by(priority_rank, col(ServiceRequest.created_at), col(ServiceRequest.id))
 
 
 def statuses(session: Session) -> list[Status]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from facilities.core.pagination import Page, paginate
 from facilities.park.models import Visibility
@@ -14,6 +15,11 @@ from facilities.requests.workflow import ROADMAP_KINDS, StatusKind
 def roadmap_column(
     session: Session, *, kind: StatusKind, status_ids: list[int], page: int, per_page: int
 ) -> Page[ServiceRequest]:
+    statement = column_statement(kind, status_ids)
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+def column_statement(kind: StatusKind, status_ids: list[int]) -> SelectOfScalar[ServiceRequest]:
     """One column: planned by target date, the others most recently changed first.
 
     Filtering on the status ids (not a join on their kind) lets the index on
@@ -33,7 +39,7 @@ def roadmap_column(
         statement = statement.order_by(
             col(ServiceRequest.updated_at).desc(), col(ServiceRequest.id).desc()
         )
-    return paginate(session, statement, page=page, per_page=per_page)
+    return statement
 
 
 def roadmap(

@@ -20,13 +20,13 @@ from facilities.requests.queries import QueueFilter, queue, statuses
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
 from facilities.requests.triage import triage_request
+from facilities.requests.workflow import allowed_targets
 from facilities.settings import get_settings
 from facilities.web.access import staff_only
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment
 from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
 from facilities.web.safety import safe_next
-from facilities.requests.workflow import allowed_targets
 from facilities.web.templating import keeps_query, name_in_locale
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff")

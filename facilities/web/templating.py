@@ -46,7 +46,9 @@ TRIAGE_TEXT = {
     "target": _l("Public target"),
     "no_target": _l("No target"),
     "public_update": _l("Public update"),
-    "public_hint": _l("Shown on the public request page. Required when declining: give the reason."),
+    "public_hint": _l(
+        "Shown on the public request page. Required when declining: give the reason."
+    ),
     "private_hint": _l(
         "This request is private: the update is shown to the sender's company only. "
         "Required when declining: give the reason."
