@@ -85,7 +85,9 @@ class GenerationReader:
             connection = self.engine.raw_connection()
             connection.detach()  # ours for good, not the pool's
             if self.engine.dialect.name == "postgresql":
-                connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+                raw = connection.dbapi_connection
+                raw.rollback()  # the pool's ping may have opened a transaction
+                raw.autocommit = True  # type: ignore[union-attr]
             self._local.connection = connection
         cursor = connection.cursor()
         try:

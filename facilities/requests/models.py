@@ -124,7 +124,7 @@ class ServiceRequest(ServiceRequestBase, table=True):
     __table_args__ = (
         sa.UniqueConstraint("site_id", "ref_year", "ref_number", name="uq_request_reference"),
         sa.Index("ix_service_request_status_created", "status_id", "created_at"),
-        sa.Index("ix_service_request_tenant_created", "tenant_id", "created_at"),
+        sa.Index("ix_service_request_tenant_created_id", "tenant_id", "created_at", "id"),
         sa.Index(
             "ix_service_request_public_status_updated",
             "visibility",

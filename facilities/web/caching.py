@@ -39,8 +39,9 @@ SHARED_ATTRIBUTE = "shares_page"
 
 
 def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
-    """Serve anonymous visitors a page cached per language and htmx variant; others a
-    fresh one. Either way with an ETag, answered by 304 when the browser has it.
+    """Serve anonymous visitors a page cached per language and htmx variant, with an
+    ETag answered by 304 when the browser has the page; signed-in users a fresh one
+    (it carries their CSRF token, and they are told not to store it).
 
     A page found in the cache is served by `serve_from_cache`, before any other hook;
     this wrapper renders and stores it when it is not there.
@@ -49,11 +50,7 @@ def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         if not _shareable():
-            response = make_response(view(*args, **kwargs))
-            if response.status_code == 200:
-                response.add_etag(weak=True)
-                response.make_conditional(request)
-            return response
+            return make_response(view(*args, **kwargs))
         cache = page_cache()
         key = g.get("shared_page_key") or _key(generation())
         page = cache.get(key)

@@ -16,9 +16,13 @@ branch_labels = None
 depends_on = None
 
 INDEXES = {
-    # the roadmap's columns and the completed-work archive: public, one status, newest first
+    # the roadmap's columns: public, one status, most recently changed first
     "ix_service_request_public_status_updated": ["visibility", "status_id", "updated_at", "id"],
+    # "our requests", newest first; the id breaks ties (SQLite had it as the rowid,
+    # PostgreSQL sorted without it)
+    "ix_service_request_tenant_created_id": ["tenant_id", "created_at", "id"],
 }
+REPLACED = {"ix_service_request_tenant_created": ["tenant_id", "created_at"]}
 
 
 def upgrade() -> None:
@@ -31,9 +35,13 @@ def upgrade() -> None:
     op.bulk_insert(table, [{"id": 1, "value": 0}])
     for name, columns in INDEXES.items():
         op.create_index(name, "service_request", columns)
+    for name in REPLACED:
+        op.drop_index(name, table_name="service_request")
 
 
 def downgrade() -> None:
+    for name, columns in REPLACED.items():
+        op.create_index(name, "service_request", columns)
     for name in INDEXES:
         op.drop_index(name, table_name="service_request")
     op.drop_table("cache_generation")
