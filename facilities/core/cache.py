@@ -127,11 +127,13 @@ class PageCache(Protocol):
 
 
 class MemoryPageCache:
-    """This process's pages, least recently used out first, each for `seconds` at most."""
+    """This process's pages, least recently used out first, each for `seconds` at most,
+    all of them within `max_bytes` (the web worker's memory is budgeted)."""
 
-    def __init__(self, *, seconds: int, max_entries: int = 1_000) -> None:
+    def __init__(self, *, seconds: int, max_bytes: int = 24 * 1024 * 1024) -> None:
         self.seconds = seconds
-        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._entries: OrderedDict[str, tuple[float, CachedPage]] = OrderedDict()
         self._lock = threading.Lock()  # the demo serves from threads
 
@@ -142,16 +144,21 @@ class MemoryPageCache:
                 return None
             if found[0] < time.monotonic():
                 del self._entries[key]
+                self._bytes -= len(found[1].body)
                 return None
             self._entries.move_to_end(key)
             return found[1]
 
     def set(self, key: str, page: CachedPage) -> None:
         with self._lock:
+            replaced = self._entries.pop(key, None)
+            if replaced is not None:
+                self._bytes -= len(replaced[1].body)
             self._entries[key] = (time.monotonic() + self.seconds, page)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._bytes += len(page.body)
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                _key, (_expiry, dropped) = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.body)
 
 
 class RedisPageCache:

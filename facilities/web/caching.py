@@ -11,17 +11,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, current_app, g, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from facilities.core.cache import CachedPage, generation, page_cache
 from facilities.extensions import htmx
 from facilities.settings import get_settings
 from facilities.web.auth import REMEMBER_COOKIE
 from facilities.web.i18n import select_locale
+
+T = TypeVar("T")
 
 # Not a token: where each visitor's own token is put into a shared page.
 CSRF_PLACEHOLDER = "csrf-token-of-this-visitor-f3a9c1"
@@ -52,7 +55,7 @@ def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
         if not _shareable():
             return make_response(view(*args, **kwargs))
         cache = page_cache()
-        key = g.get("shared_page_key") or _key(generation())
+        key = g.get("shared_page_key") or _key(current_generation())
         page = cache.get(key)
         if page is None:
             g.rendering_shared_page = True
@@ -81,12 +84,71 @@ def serve_from_cache() -> Response | None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or not getattr(view, SHARED_ATTRIBUTE, False) or not _shareable():
         return None
-    key = _key(generation())
+    key = _key(current_generation())
     page = page_cache().get(key)
     if page is None:
         g.shared_page_key = key  # the view renders it under the generation read here
         return None
     return _serve(page)
+
+
+def current_generation() -> int:
+    """The generation, read once per GET (a POST may change it while it runs)."""
+    if request.method not in ("GET", "HEAD"):
+        return generation()
+    value = g.get("cache_generation")
+    if value is None:
+        value = g.cache_generation = generation()
+    return value
+
+
+def cached_fragment(name: str, parts: tuple[Any, ...], render: Callable[[], str]) -> Markup:
+    """A part of a page kept until anything it may show changes, as shared pages are.
+
+    `parts` must name everything the fragment depends on besides the data and the
+    language: the caller decides who may share it (the staff queue for all staff,
+    a company's list for its members). Forms in it get this user's CSRF token.
+    """
+    key = "|".join(
+        (
+            "fragment",
+            _namespace(),
+            str(current_generation()),
+            select_locale(),
+            name,
+            *(str(part) for part in parts),
+        )
+    )
+    cache = page_cache()
+    page = cache.get(key)
+    if page is None:
+        shared_before = g.get("rendering_shared_page", False)
+        g.rendering_shared_page = True
+        try:
+            body = render()
+        finally:
+            g.rendering_shared_page = shared_before
+        page = CachedPage(status=200, body=body, headers=[], etag="")
+        cache.set(key, page)
+    body = page.body
+    if CSRF_PLACEHOLDER in body and not g.get("rendering_shared_page"):
+        body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
+    return Markup(body)
+
+
+def per_generation(name: str, load: Callable[[], T]) -> T:
+    """Small reference data (statuses, categories, buildings), loaded again only when
+    the generation changes. Keep in it only what every user may see."""
+    kept: dict[str, tuple[int, Any]] = current_app.extensions.setdefault(
+        "facilities.per_generation", {}
+    )
+    current = current_generation()
+    found = kept.get(name)
+    if found is not None and found[0] == current:
+        return found[1]
+    value = load()
+    kept[name] = (current, value)
+    return value
 
 
 def _shareable() -> bool:

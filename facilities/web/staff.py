@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,8 +23,9 @@ from facilities.requests.triage import triage_request
 from facilities.requests.workflow import allowed_targets
 from facilities.settings import get_settings
 from facilities.web.access import staff_only
+from facilities.web.caching import cached_fragment, per_generation
 from facilities.web.forms import parse_form
-from facilities.web.htmx import render, render_fragment
+from facilities.web.htmx import render, render_fragment, render_with_part
 from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
 from facilities.web.safety import safe_next
 from facilities.web.templating import keeps_query, name_in_locale
@@ -81,20 +82,29 @@ def queue_page():
         building_id=_int_or_none(request.args.get("building")),
         search=request.args.get("q", "").strip()[:100],
     )
-    page = queue(
-        db,
-        filters=filters,
-        page=page_number(request.args.get("page")),
-        per_page=get_settings().per_page,
-    )
-    return render(
+
+    def queue_list() -> str:
+        page = queue(
+            db,
+            filters=filters,
+            page=page_number(request.args.get("page")),
+            per_page=get_settings().per_page,
+        )
+        return render_template(
+            "staff/_queue_list.html", page=page, filters=filters, **_triage_context(page.items)
+        )
+
+    # The same for every member of staff: kept until a request, status or the park
+    # changes, or the day (and with it the target quarters offered) does.
+    today = utc_to_local(utcnow()).date()
+    part = cached_fragment("staff-queue", (request.full_path, today), queue_list)
+    return render_with_part(
         "staff/queue.html",
-        "staff/_queue_list.html",
-        page=page,
+        part,
         filters=filters,
-        categories=active_categories(db),
-        buildings=buildings(db),
-        **_triage_context(page.items),
+        statuses=per_generation("statuses", lambda: statuses(db)),
+        categories=per_generation("active-categories", lambda: active_categories(db)),
+        buildings=per_generation("buildings", lambda: buildings(db)),
     )
 
 

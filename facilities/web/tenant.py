@@ -15,8 +15,9 @@ from facilities.requests.intake import submit_request
 from facilities.requests.models import ServiceRequestCreate
 from facilities.settings import get_settings
 from facilities.web.access import tenant_only
+from facilities.web.caching import cached_fragment
 from facilities.web.forms import parse_form
-from facilities.web.htmx import render
+from facilities.web.htmx import render_with_part
 from facilities.web.templating import keeps_query
 
 blueprint = Blueprint("tenant", __name__, url_prefix="/tenant")
@@ -26,13 +27,20 @@ blueprint = Blueprint("tenant", __name__, url_prefix="/tenant")
 @tenant_only
 @keeps_query("page")
 def requests_page():
-    page = request_service.tenant_requests(
-        get_session(),
-        tenant_id=current_user.tenant_id,
-        page=page_number(request.args.get("page")),
-        per_page=get_settings().per_page,
+    def request_list() -> str:
+        page = request_service.tenant_requests(
+            get_session(),
+            tenant_id=current_user.tenant_id,
+            page=page_number(request.args.get("page")),
+            per_page=get_settings().per_page,
+        )
+        return render_template("tenant/_request_list.html", page=page)
+
+    # The same for everyone in the company, kept until one of its requests changes.
+    part = cached_fragment(
+        "company-requests", (current_user.tenant_id, request.full_path), request_list
     )
-    return render("tenant/requests.html", "tenant/_request_list.html", page=page)
+    return render_with_part("tenant/requests.html", part)
 
 
 def _form_page(form: dict[str, str], errors: dict[str, str], status: int = 200):

@@ -4,14 +4,17 @@ by the very commit that changes what they show, in every web process."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
+from facilities.accounts.models import Role
 from facilities.core.cache import CACHE_KEY, RedisPageCache
 from facilities.core.db import get_engine
 from facilities.park.models import Visibility
+from facilities.web.caching import CSRF_PLACEHOLDER
 from tests import factories
-from tests.conftest import IsolatedClient, count_queries, make_test_app, skip_or_fail
+from tests.conftest import IsolatedClient, count_queries, make_test_app, sign_in, skip_or_fail
 
 
 def _planned(db, title: str, **fields):
@@ -95,8 +98,52 @@ def test_private_requests_never_reach_a_shared_entry(app, client, db, signed_in)
     assert visitor.get(f"/requests/{private.reference}").status_code == 404
     assert "Leaking radiator" not in visitor.get("/").get_data(as_text=True)
     entries = app.extensions[CACHE_KEY]._entries  # what the process keeps, all of it
-    assert entries, "the visitor's roadmap was kept"
-    assert all("Leaking radiator" not in page.body for _expiry, page in entries.values())
+    shared = [page for key, (_expiry, page) in entries.items() if key.startswith("page|")]
+    assert shared, "the visitor's roadmap was kept"
+    assert all("Leaking radiator" not in page.body for page in shared)
+
+
+def test_a_companys_kept_list_is_only_ever_shown_to_that_company(app, client, db, signed_in):
+    member = signed_in()
+    factories.service_request(db, submitter=member, title="Leaking radiator in room 204")
+    db.commit()
+    assert "Leaking radiator" in client.get("/tenant/requests").get_data(as_text=True)
+
+    neighbour = factories.user(db, email="someone@neighbour.example")  # another company
+    db.commit()
+    other = app.test_client()
+    sign_in(other, neighbour.email)
+    page = other.get("/tenant/requests").get_data(as_text=True)
+    assert "Leaking radiator" not in page and neighbour.tenant.name in page
+
+
+def test_the_kept_work_queue_gets_each_user_their_own_token_and_fresh_data(
+    app, client, db, signed_in
+):
+    item = _planned(db, "Bicycle shelter by Innovaattori")
+    signed_in(Role.staff)
+    first = client.get("/staff/queue").get_data(as_text=True)
+    colleague = factories.staff(db, email="colleague@digipolis.example")
+    db.commit()
+    other = app.test_client()
+    sign_in(other, colleague.email)
+    with count_queries(get_engine(app)) as statements:
+        second = other.get("/staff/queue").get_data(as_text=True)
+    assert "Bicycle shelter by Innovaattori" in second
+    assert not any("FROM service_request" in sql for sql in statements), "kept, not queried"
+    tokens = {_csrf(first), _csrf(second)}
+    assert len(tokens) == 2 and CSRF_PLACEHOLDER not in second
+
+    factories.triage(db, item, actor=colleague, to="in-progress")
+    db.commit()
+    third = other.get("/staff/queue").get_data(as_text=True)
+    assert third != second and "Bicycle shelter by Innovaattori" in third
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match
+    return match.group(1)
 
 
 def test_signed_in_pages_are_not_taken_from_the_visitors_cache(app, client, db, signed_in):
