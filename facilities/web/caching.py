@@ -19,10 +19,11 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from facilities.core.cache import CachedPage, generation, page_cache
+from facilities.core.models import utcnow
 from facilities.extensions import htmx
 from facilities.settings import get_settings
 from facilities.web.auth import REMEMBER_COOKIE
-from facilities.web.i18n import select_locale
+from facilities.web.i18n import select_locale, utc_to_local
 
 T = TypeVar("T")
 
@@ -72,6 +73,56 @@ def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
         return _serve(page)
 
     setattr(wrapper, SHARED_ATTRIBUTE, True)
+    return wrapper
+
+
+def kept_for_user(view: Callable[..., Any]) -> Callable[..., Response]:
+    """A signed-in user's page, kept for that user until anything it shows changes.
+
+    Runs inside the view's access check. The key holds who the user is as the page
+    shows them (id, name, role, company), the language, the address and the day;
+    forms get a fresh token from the user's session each time.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        if not (
+            request.method in ("GET", "HEAD")
+            and "_flashes" not in session
+            and current_user.is_authenticated
+        ):
+            return make_response(view(*args, **kwargs))
+        user = current_user
+        key = "|".join(
+            (
+                "user-page",
+                _key(current_generation()),
+                str(user.id),
+                str(user.role),
+                user.name,
+                str(user.tenant_id),
+                utc_to_local(utcnow()).date().isoformat(),
+            )
+        )
+        cache = page_cache()
+        page = cache.get(key)
+        if page is None:
+            g.rendering_shared_page = True
+            try:
+                response = make_response(view(*args, **kwargs))
+            finally:
+                g.rendering_shared_page = False
+            if response.status_code != 200:  # kept as it is, with its own headers
+                body = response.get_data(as_text=True)
+                response.set_data(body.replace(CSRF_PLACEHOLDER, generate_csrf()))
+                return response
+            page = _as_cached(response)
+            cache.set(key, page)
+        response = Response(page.body.replace(CSRF_PLACEHOLDER, generate_csrf()), page.status)
+        for name, value in page.headers:
+            response.headers[name] = value
+        return response
+
     return wrapper
 
 

@@ -23,7 +23,7 @@ from facilities.requests.triage import triage_request
 from facilities.requests.workflow import allowed_targets
 from facilities.settings import get_settings
 from facilities.web.access import staff_only
-from facilities.web.caching import cached_fragment, per_generation
+from facilities.web.caching import cached_fragment, kept_for_user, per_generation
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment, render_with_part
 from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
@@ -74,6 +74,7 @@ def _triage_context(items: list[ServiceRequest]) -> dict:
 @blueprint.get("/queue")
 @staff_only
 @keeps_query("status", "category", "building", "q", "page")
+@kept_for_user
 def queue_page():
     db = get_session()
     filters = QueueFilter(

@@ -15,7 +15,7 @@ from facilities.requests.intake import submit_request
 from facilities.requests.models import ServiceRequestCreate
 from facilities.settings import get_settings
 from facilities.web.access import tenant_only
-from facilities.web.caching import cached_fragment
+from facilities.web.caching import cached_fragment, kept_for_user
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render_with_part
 from facilities.web.templating import keeps_query
@@ -26,6 +26,7 @@ blueprint = Blueprint("tenant", __name__, url_prefix="/tenant")
 @blueprint.get("/requests")
 @tenant_only
 @keeps_query("page")
+@kept_for_user
 def requests_page():
     def request_list() -> str:
         page = request_service.tenant_requests(
