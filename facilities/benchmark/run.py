@@ -34,6 +34,9 @@ WORKERS = 2  # as the Procfile
 STAFF = "huolto@digipolis.example"
 TENANT_MEMBER = "aino.virtanen@arktinenanturi.example"
 PASSWORD = "kemi-demo-2026"
+# Signing in and loading pages as one browser: Flask-Login marks a session whose
+# browser changed as not fresh, which would rewrite the cookie on every request.
+USER_AGENT = "facilities-benchmark"
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ def session_cookie(app_overrides: dict[str, str], email: str) -> str:
 
     app = create_app(app_overrides)
     client = app.test_client()
+    client.environ_base.update(HTTP_USER_AGENT=USER_AGENT, REMOTE_ADDR="127.0.0.1")
     page = client.get("/login").get_data(as_text=True)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     if not match:
@@ -241,6 +245,7 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 def wrk(url: str, *, seconds: int, connections: int, cookie: str | None) -> Load:
     """One wrk run; fails when any answer is not 2xx or 3xx or a socket errs."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command[1:1] = ["-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -260,7 +265,7 @@ def wrk(url: str, *, seconds: int, connections: int, cookie: str | None) -> Load
 
 def fetch(url: str, *, cookie: str | None = None, compressed: bool = False) -> tuple[int, bytes]:
     """Status and body as sent over the wire (still compressed when asked to be)."""
-    request = urllib.request.Request(url)
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     if cookie:
         request.add_header("Cookie", cookie)
     if compressed:
