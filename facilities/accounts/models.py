@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, Relationship, SQLModel
 
+from facilities.core.cache import watch
 from facilities.core.models import enum_type, utcnow
 from facilities.park.models import Tenant
 
@@ -77,3 +78,8 @@ class RememberToken(SQLModel, table=True):
     validator_hash: str = Field(max_length=64)  # sha256 hex of the cookie's secret half
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
+
+
+# Signed-in pages show the user, and web processes keep users between requests (see
+# web.auth): a change to one, a sign-out everywhere included, retires what was kept.
+watch(User)

@@ -66,7 +66,10 @@ class GenerationReader:
         self.engine = engine
         self._local = threading.local()
 
-    def read(self) -> int:
+    def read(self, engine: Engine) -> int:
+        if engine is not self.engine:  # the app was given another engine (tests do)
+            self.close()
+            self.engine = engine
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
         try:
             return self._read()
@@ -109,7 +112,10 @@ class GenerationReader:
 
 def generation(app: Flask | None = None) -> int:
     """The current generation of the app's database."""
-    return (app or current_app).extensions[READER_KEY].read()
+    from facilities.core.db import get_engine
+
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    return app.extensions[READER_KEY].read(get_engine(app))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
+from sqlmodel import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from facilities.accounts.models import User
@@ -36,15 +37,16 @@ from facilities.accounts.users import (
     user_for_remember_token,
     user_for_session,
 )
-from facilities.core.db import get_session
+from facilities.core.db import get_engine, get_session
 from facilities.core.errors import ValidationFailed
 from facilities.extensions import limiter, login_manager
 from facilities.settings import get_settings
 from facilities.web.access import public, signed_in
+from facilities.web.caching import kept_in_generation
 from facilities.web.safety import safe_next
+from facilities.web.sessions import REMEMBER_COOKIE
 
 blueprint = Blueprint("auth", __name__)
-REMEMBER_COOKIE = "facilities_remember"
 # Failed sign-ins per account, from any address: each step slows a guesser down further.
 ACCOUNT_LIMITS = "5 per minute;20 per hour;50 per day"
 ADDRESS_LIMIT = "10 per minute"
@@ -55,6 +57,10 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        if request.method in ("GET", "HEAD"):
+            # Reading: the user as loaded earlier in this process, until any user (or
+            # anything else watched) changes. Writes load a fresh one in their session.
+            return kept_in_generation("session-users", user_id, lambda: _detached_user(user_id))
         return user_for_session(get_session(), user_id)
 
     @login_manager.request_loader
@@ -74,6 +80,15 @@ def init_login(app: Flask) -> None:
         if g.get("forget_device"):
             _delete_remember_cookie(response)
         return response
+
+
+def _detached_user(user_id: str) -> User | None:
+    """The user of a session cookie with the company loaded, free of any session."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        user = user_for_session(session, user_id)
+        if user is not None:
+            user.tenant  # noqa: B018  # loaded now: templates read it after the session ends
+    return user
 
 
 def _set_remember_cookie(response: BaseResponse, value: str, lifetime: timedelta) -> None:

@@ -22,8 +22,8 @@ from facilities.core.cache import CachedPage, generation, page_cache
 from facilities.core.models import utcnow
 from facilities.extensions import htmx
 from facilities.settings import get_settings
-from facilities.web.auth import REMEMBER_COOKIE
 from facilities.web.i18n import select_locale, utc_to_local
+from facilities.web.sessions import REMEMBER_COOKIE
 
 T = TypeVar("T")
 
@@ -200,6 +200,24 @@ def per_generation(name: str, load: Callable[[], T]) -> T:
     value = load()
     kept[name] = (current, value)
     return value
+
+
+def kept_in_generation(name: str, key: str, load: Callable[[], T]) -> T:
+    """`load()`'s value for `key`, kept in this process until the generation changes."""
+    kept: dict[str, tuple[int, dict[str, Any]]] = current_app.extensions.setdefault(
+        "facilities.kept_in_generation", {}
+    )
+    current = current_generation()
+    found = kept.get(name)
+    if found is None or found[0] != current:
+        found = kept[name] = (current, {})
+    values = found[1]
+    if key not in values:
+        value = load()
+        if len(values) >= 10_000:  # bounded whatever callers ask for
+            values.clear()
+        values[key] = value
+    return values[key]
 
 
 def _shareable() -> bool:

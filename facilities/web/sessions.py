@@ -6,6 +6,8 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
+REMEMBER_COOKIE = "facilities_remember"
+
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask builds a new serializer (and its key derivation) for every request; the

@@ -121,12 +121,12 @@ def test_the_kept_work_queue_gets_each_user_their_own_token_and_fresh_data(
     app, client, db, signed_in
 ):
     item = _planned(db, "Bicycle shelter by Innovaattori")
-    signed_in(Role.staff)
-    first = client.get("/staff/queue").get_data(as_text=True)
     colleague = factories.staff(db, email="colleague@digipolis.example")
     db.commit()
+    signed_in(Role.staff)
     other = app.test_client()
     sign_in(other, colleague.email)
+    first = client.get("/staff/queue").get_data(as_text=True)
     with count_queries(get_engine(app)) as statements:
         second = other.get("/staff/queue").get_data(as_text=True)
     assert "Bicycle shelter by Innovaattori" in second
