@@ -97,9 +97,9 @@ def load(engine: Engine, total: int, *, seed: int = 2026) -> None:
             user.tenant_id: user.id
             for user in session.exec(select(User).where(col(User.tenant_id).is_not(None))).all()
         }
-        staff_id = session.exec(
-            select(User.id).where(User.email == "huolto@digipolis.example")
-        ).one()
+        staff = session.exec(select(User).where(User.email == "huolto@digipolis.example")).one()
+        assert staff.id is not None
+        staff_id: int = staff.id
         existing = session.exec(select(func.count()).select_from(ServiceRequest)).one()
         counters = {
             counter.year: counter.last_number

@@ -294,7 +294,7 @@ def first_load_bytes(server: Server) -> int:
 
 def _decode_any(body: bytes) -> str:
     try:
-        import brotli  # type: ignore[import-not-found]  # present with flask-compress
+        import brotli  # type: ignore[import-untyped]  # present with flask-compress
 
         return brotli.decompress(body).decode()
     except Exception:  # not brotli either: it came uncompressed

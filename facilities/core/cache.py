@@ -88,10 +88,12 @@ class GenerationReader:
             connection = self.engine.raw_connection()
             connection.detach()  # ours for good, not the pool's
             if self.engine.dialect.name == "postgresql":
-                raw = connection.dbapi_connection
+                raw: Any = connection.dbapi_connection
                 raw.rollback()  # the pool's ping may have opened a transaction
-                raw.autocommit = True  # type: ignore[union-attr]
+                raw.autocommit = True
             self._local.connection = connection
+        if self.engine.dialect.name == "postgresql":
+            return self._read_from_postgresql(connection.dbapi_connection)
         cursor = connection.cursor()
         try:
             cursor.execute(READ)
@@ -99,6 +101,18 @@ class GenerationReader:
         finally:
             cursor.close()
         return int(row[0]) if row else 0
+
+    def _read_from_postgresql(self, raw: Any) -> int:
+        """Straight through libpq: psycopg's cursor costs more than the round trip."""
+        import psycopg
+        from psycopg import pq
+
+        result = raw.pgconn.exec_(READ.encode())
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            message = (result.error_message or b"").decode(errors="replace")
+            raise psycopg.OperationalError(message or "no answer from PostgreSQL")
+        value = result.get_value(0, 0) if result.ntuples else None
+        return int(value) if value is not None else 0
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
@@ -186,11 +200,11 @@ class RedisPageCache:
             return None
         if raw is None:
             return None
-        stored = json.loads(raw)
+        stored = json.loads(raw)  # type: ignore[arg-type]  # a sync client: bytes
         return CachedPage(
             status=stored["status"],
             body=stored["body"],
-            headers=[tuple(pair) for pair in stored["headers"]],  # type: ignore[misc]
+            headers=[(name, value) for name, value in stored["headers"]],
             etag=stored["etag"],
         )
 

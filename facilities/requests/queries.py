@@ -37,8 +37,9 @@ def with_details(statement: SelectOfScalar[ServiceRequest]) -> SelectOfScalar[Se
 def status_ids_by_kind(session: Session) -> dict[StatusKind, list[int]]:
     """Every status id per kind (a handful of rows), to filter requests by id."""
     ids: dict[StatusKind, list[int]] = {kind: [] for kind in StatusKind}
-    for status_id, kind in session.exec(select(Status.id, Status.kind)).all():
-        ids[kind].append(status_id)
+    for status in session.exec(select(Status)).all():
+        assert status.id is not None
+        ids[status.kind].append(status.id)
     return ids
 
 

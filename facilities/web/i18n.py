@@ -18,6 +18,15 @@ def select_locale() -> str:
     return REGIONAL_LOCALES[_chosen_language()]
 
 
+def visitor_locale() -> str:
+    """`select_locale()` for a visitor known not to be signed in, without asking
+    Flask-Login to look for a user."""
+    chosen = session.get("locale")
+    if chosen not in SUPPORTED_LOCALES:
+        chosen = get_settings().default_locale
+    return REGIONAL_LOCALES[chosen]
+
+
 def _chosen_language() -> str:
     if not has_request_context():  # CLI and jobs
         return get_settings().default_locale

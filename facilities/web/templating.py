@@ -168,7 +168,7 @@ def init_app(app: Flask) -> None:
         ),
         quarter_key=lambda item: quarter_of(item.target_start, item.target_end),
     )
-    app.jinja_env.install_gettext_callables(  # as Flask-Babel does, with the catalog kept
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # the i18n extension's
         gettext=lambda string: _translations().ugettext(string),
         ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
         pgettext=lambda context, string: _translations().upgettext(context, string),
