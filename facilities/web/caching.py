@@ -22,7 +22,8 @@ from facilities.core.cache import CachedPage, generation, page_cache
 from facilities.core.models import utcnow
 from facilities.extensions import htmx
 from facilities.settings import get_settings
-from facilities.web.i18n import select_locale, utc_to_local
+from facilities.web.headers import HEADER_LIST
+from facilities.web.i18n import select_locale, utc_to_local, visitor_locale
 from facilities.web.sessions import REMEMBER_COOKIE
 
 T = TypeVar("T")
@@ -239,24 +240,20 @@ def _key(current: int) -> str:
     variant = (
         "fragment" if htmx and not htmx.boosted and not htmx.history_restore_request else "page"
     )
-    return "|".join(
-        (
-            "page",
-            _namespace(),
-            str(current),
-            select_locale(),
-            variant,
-            request.full_path,
-        )
-    )
+    # Who asks was settled before (a visitor, or a loaded user): no second user lookup.
+    locale = select_locale() if g.get("_login_user") is not None else visitor_locale()
+    return "|".join(("page", _namespace(), str(current), locale, variant, request.full_path))
 
 
 def _namespace() -> str:
     """Apps on different databases may share one Redis: their generations are unrelated."""
-    settings = get_settings()
-    return hashlib.sha256(
-        (settings.database_url or current_app.instance_path).encode()
-    ).hexdigest()[:12]
+    namespace = current_app.extensions.get("facilities.cache_namespace")
+    if namespace is None:
+        settings = get_settings()
+        source = settings.database_url or current_app.instance_path
+        namespace = hashlib.sha256(source.encode()).hexdigest()[:12]
+        current_app.extensions["facilities.cache_namespace"] = namespace
+    return namespace
 
 
 def _as_cached(response: Response) -> CachedPage:
@@ -278,13 +275,15 @@ def _serve(page: CachedPage) -> Response:
         raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
         etag = f"{etag}-{hashlib.sha256(str(raw).encode()).hexdigest()[:8]}"
         body = body.replace(CSRF_PLACEHOLDER, token)
+    # All headers in one list: a cached page is served often, and setting them one by
+    # one (the security headers' hook included, which then finds them) costs more.
+    headers = [
+        ("ETag", f'W/"{etag}"'),
+        ("Vary", "HX-Request, Cookie"),
+        ("Cache-Control", "private, no-cache"),  # ask again; 304 if unchanged
+        *HEADER_LIST,
+    ]
     if request.if_none_match.contains_weak(etag):
-        response = Response(status=304)
-    else:
-        response = Response(body, status=page.status)
-        for name, value in page.headers:
-            response.headers[name] = value
-    response.set_etag(etag, weak=True)
-    response.vary.update(("Cookie", "HX-Request"))
-    response.headers["Cache-Control"] = "private, no-cache"  # ask again; 304 if unchanged
-    return response
+        return Response(status=304, headers=headers)
+    content_type = [(name, value) for name, value in page.headers if name == "Content-Type"]
+    return Response(body, status=page.status, headers=content_type + headers)
