@@ -30,6 +30,7 @@ READER_KEY = "facilities.cache_generation"
 WATCHED_TABLES: set[str] = set()
 BUMP = text("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
 READ = "SELECT value FROM cache_generation WHERE id = 1"
+PREPARED_NAME = b"facilities_cache_generation"
 
 
 def watch(*models: Any) -> None:
@@ -103,20 +104,31 @@ class GenerationReader:
         return int(row[0]) if row else 0
 
     def _read_from_postgresql(self, raw: Any) -> int:
-        """Straight through libpq: psycopg's cursor costs more than the round trip."""
-        import psycopg
+        """Straight through libpq, as a prepared statement: psycopg's cursor costs more
+        than the round trip, and PostgreSQL then neither parses nor plans it again."""
         from psycopg import pq
 
-        result = raw.pgconn.exec_(READ.encode())
-        if result.status != pq.ExecStatus.TUPLES_OK:
-            message = (result.error_message or b"").decode(errors="replace")
-            raise psycopg.OperationalError(message or "no answer from PostgreSQL")
+        pgconn = raw.pgconn
+        if not getattr(self._local, "prepared", False):
+            self._check(pgconn.prepare(PREPARED_NAME, READ.encode()), pq.ExecStatus.COMMAND_OK)
+            self._local.prepared = True
+        result = pgconn.exec_prepared(PREPARED_NAME, [])
+        self._check(result, pq.ExecStatus.TUPLES_OK)
         value = result.get_value(0, 0) if result.ntuples else None
         return int(value) if value is not None else 0
+
+    @staticmethod
+    def _check(result: Any, expected: Any) -> None:
+        import psycopg
+
+        if result.status != expected:
+            message = (result.error_message or b"").decode(errors="replace")
+            raise psycopg.OperationalError(message or "no answer from PostgreSQL")
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
         self._local.connection = None
+        self._local.prepared = False
         if connection is not None:
             try:
                 connection.close()
