@@ -301,6 +301,9 @@ def demo_command(host: str, port: int) -> None:
 @click.option("--rebuild", is_flag=True, help="Build the databases again even if they exist.")
 @click.option("--page", "pages", multiple=True, help="Only pages whose name contains this.")
 @click.option("--skip-small", is_flag=True, help="Only the large database.")
+@click.option(
+    "--no-page-cache", is_flag=True, help="Render every page afresh, to see what a miss costs."
+)
 def benchmark_command(
     requests: int,
     seconds: int,
@@ -310,6 +313,7 @@ def benchmark_command(
     rebuild: bool,
     pages: tuple[str, ...],
     skip_small: bool,
+    no_page_cache: bool,
 ) -> None:
     """Load the pages under gunicorn with wrk at 1,000 and N requests, beside bare Flask.
 
@@ -327,6 +331,7 @@ def benchmark_command(
         output=output,
         rebuild=rebuild,
         pages=pages,
+        page_cache=not no_page_cache,
     )
     try:
         path = run(options, say=click.echo)

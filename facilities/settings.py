@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     mail_from: str = "Digipolis <noreply@localhost>"
     ratelimit_storage_uri: str = "memory://"
-    # Public pages as anonymous visitors see them: in each process's memory, or in the
-    # Redis named here (redis://host:6379/1), shared by every web process.
+    # Kept pages: in each process's memory (empty), in the Redis named here
+    # (redis://host:6379/1) shared by every web process, or "off".
     cache_url: str = ""
     page_cache_seconds: int = Field(default=600, ge=1)
     trusted_proxies: int = Field(default=0, ge=0, le=5)  # load balancers in front, for client IPs

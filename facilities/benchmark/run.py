@@ -314,6 +314,7 @@ class Options:
     output: Path
     rebuild: bool
     pages: tuple[str, ...] = ()  # only targets whose name contains one of these
+    page_cache: bool = True  # False: every page rendered afresh, to see what a miss costs
 
     def targets(self) -> list[Target]:
         if not self.pages:
@@ -343,6 +344,7 @@ def run(options: Options, say: Callable[[str], None]) -> Path:
                 "FACILITIES_ENV": "production",
                 "FACILITIES_SECRET_KEY": secret,
                 "DATABASE_URL": url,
+                **({} if options.page_cache else {"FACILITIES_CACHE_URL": "off"}),
             }
             with gunicorn(
                 "facilities:create_app()", env=settings, log=log, ready_path="/healthz"
@@ -427,7 +429,8 @@ def markdown_table(
         f"{options.connections} connections, {options.seconds} s per page after a "
         f"{options.warmup_seconds} s warm-up; *bare* is a bare Flask page of the same size "
         f"under the same gunicorn in the same run. {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}. Requests are sent without Accept-Encoding.",
+        f"Python {platform.python_version()}. Requests are sent without Accept-Encoding."
+        + ("" if options.page_cache else " **Pages not kept** (`FACILITIES_CACHE_URL=off`)."),
         "",
         "| page | requests in DB | size | req/s | p50 | p99 | bare req/s | × bare "
         "| growth | worker RSS |",

@@ -232,11 +232,26 @@ class RedisPageCache:
             logger.warning("page cache unavailable: %s", error)
 
 
+class NoPageCache:
+    """`FACILITIES_CACHE_URL=off`: every page rendered afresh (to measure what a miss costs)."""
+
+    def get(self, key: str) -> CachedPage | None:
+        return None
+
+    def set(self, key: str, page: CachedPage) -> None:
+        return None
+
+
 def init_app(app: Flask, engine: Engine, *, url: str, seconds: int) -> None:
     app.extensions[READER_KEY] = GenerationReader(engine)
-    app.extensions[CACHE_KEY] = (
-        RedisPageCache(url, seconds=seconds) if url else MemoryPageCache(seconds=seconds)
-    )
+    store: PageCache
+    if url == "off":
+        store = NoPageCache()
+    elif url:
+        store = RedisPageCache(url, seconds=seconds)
+    else:
+        store = MemoryPageCache(seconds=seconds)
+    app.extensions[CACHE_KEY] = store
 
 
 def page_cache(app: Flask | None = None) -> PageCache:

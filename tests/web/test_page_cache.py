@@ -231,3 +231,14 @@ def test_the_cache_holds_only_pages_that_answered_200(app, client, path):
     assert client.get("/requests/DP-2026-9999").status_code == 404
     keys = list(app.extensions[CACHE_KEY]._entries)
     assert keys and all("DP-2026-9999" not in key for key in keys)
+
+
+def test_keeping_pages_can_be_turned_off(database_url, db):
+    off = make_test_app(database_url, cache_url="off")
+    off.test_client_class = IsolatedClient
+    try:
+        client = off.test_client()
+        assert not _served_from_cache(off, client, "/")[0]
+        assert not _served_from_cache(off, client, "/")[0]  # rendered again
+    finally:
+        get_engine(off).dispose()
