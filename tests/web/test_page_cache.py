@@ -242,3 +242,22 @@ def test_keeping_pages_can_be_turned_off(database_url, db):
         assert not _served_from_cache(off, client, "/")[0]  # rendered again
     finally:
         get_engine(off).dispose()
+
+
+def test_an_update_the_scheduler_publishes_shows_on_the_next_request(app, client, db):
+    """The job publishes with a bulk UPDATE, not a flush: that retires kept pages too."""
+    from datetime import timedelta
+
+    from facilities.core.models import utcnow
+    from facilities.requests.timeline import publish_due_updates
+
+    item = _planned(db, "Bicycle shelter by Innovaattori")
+    factories.scheduled_update(db, item=item, body="Shelter arrives on Monday.")
+    db.commit()
+    before = client.get(f"/requests/{item.reference}").get_data(as_text=True)
+    assert "Shelter arrives on Monday." not in before
+
+    assert publish_due_updates(db, now=utcnow() + timedelta(minutes=10)) == 1
+    db.commit()
+    hit, after = _served_from_cache(app, client, f"/requests/{item.reference}")
+    assert not hit and "Shelter arrives on Monday." in after
