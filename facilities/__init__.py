@@ -12,7 +12,7 @@ from facilities.settings import PACKAGE_ROOT, PROJECT_ROOT, SETTINGS_KEY, Settin
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app. `overrides` sets Settings fields by name; UPPER_CASE keys go to Flask config."""
-    from facilities import web
+    from facilities import api, web
     from facilities.core import cache, db
     from facilities.extensions import babel, compress, csrf, htmx, limiter, login_manager
 
@@ -67,5 +67,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    api.init_app(app)  # before web: it checks that every view declares its access
     web.init_app(app)
     return app

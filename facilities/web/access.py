@@ -14,13 +14,14 @@ from facilities.accounts.models import STAFF_ROLES, TENANT_ROLES, Role
 from facilities.extensions import htmx
 
 EVERYONE = "everyone"
+MACHINE = "machine"  # a machine interface that checks its own credentials (api/)
 ACCESS_ATTRIBUTE = "allowed_roles"
 View = TypeVar("View", bound=Callable)
 
 
 def allow(who: str | Iterable[Role]) -> Callable[[View], View]:
     """Declare who may use a view: EVERYONE, or a set of roles (signed in)."""
-    allowed = EVERYONE if who == EVERYONE else frozenset(who)
+    allowed = who if who in (EVERYONE, MACHINE) else frozenset(who)
 
     def mark(view: View) -> View:
         setattr(view, ACCESS_ATTRIBUTE, allowed)
@@ -34,6 +35,7 @@ tenant_only = allow(TENANT_ROLES)
 staff_only = allow(STAFF_ROLES)
 admin_only = allow({Role.admin})
 signed_in = allow(frozenset(Role))
+machine = allow(MACHINE)
 
 
 def wants_json() -> bool:
@@ -49,7 +51,7 @@ def enforce_access() -> ResponseReturnValue | None:
 
     view = current_app.view_functions[request.endpoint]
     allowed = getattr(view, ACCESS_ATTRIBUTE, None)
-    if allowed == EVERYONE:
+    if allowed in (EVERYONE, MACHINE):
         return None
     if allowed is None:
         abort(403)

@@ -141,6 +141,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("public.request_page", "GET"): Route("/requests/{ref}"),
     ("public.choose_language", "POST"): Route("/language", ("locale", "next")),
     ("public.language_link", "GET"): Route("/language/sv", ("next",)),
+    # Token-authenticated (tests/api): no persona's request reaches these views.
+    ("ocpi.versions", "GET"): Route("/ocpi/versions", runs_for=()),
+    ("ocpi.version_details", "GET"): Route("/ocpi/2.2.1", runs_for=()),
+    ("ocpi.locations_root", "GET"): Route("/ocpi/2.2.1/locations/", runs_for=()),
+    ("ocpi.location_object", "GET"): Route("/ocpi/2.2.1/locations/FI/DGP/L1", runs_for=()),
+    ("ocpi.location_object", "PUT"): Route("/ocpi/2.2.1/locations/FI/DGP/L1", runs_for=()),
+    ("ocpi.location_object", "PATCH"): Route("/ocpi/2.2.1/locations/FI/DGP/L1/E1", runs_for=()),
     ("public.healthz", "GET"): Route("/healthz"),
     ("auth.login", "GET"): Route("/login", ("next", "email")),
     ("auth.login", "POST"): Route("/login", ("email", "password", "next", "remember")),

@@ -79,6 +79,25 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("public.language_link", "GET"): [
         Case("/language/en",                     Expect(HOME,      HOME,        HOME,        HOME,        HOME,       HOME)),
     ],
+    # OCPI authenticates by its own token, not by the session: everyone here gets 401.
+    ("ocpi.versions", "GET"): [
+        Case("/ocpi/versions",                   Expect(401,       401,         401,         401,         401,        401)),
+    ],
+    ("ocpi.version_details", "GET"): [
+        Case("/ocpi/2.2.1",                      Expect(401,       401,         401,         401,         401,        401)),
+    ],
+    ("ocpi.locations_root", "GET"): [
+        Case("/ocpi/2.2.1/locations/",           Expect(401,       401,         401,         401,         401,        401)),
+    ],
+    ("ocpi.location_object", "GET"): [
+        Case("/ocpi/2.2.1/locations/FI/DGP/L1",  Expect(401,       401,         401,         401,         401,        401)),
+    ],
+    ("ocpi.location_object", "PUT"): [
+        Case("/ocpi/2.2.1/locations/FI/DGP/L1",  Expect(401,       401,         401,         401,         401,        401)),
+    ],
+    ("ocpi.location_object", "PATCH"): [
+        Case("/ocpi/2.2.1/locations/FI/DGP/L1/E1", Expect(401,     401,         401,         401,         401,        401)),
+    ],
     ("public.healthz", "GET"): [
         Case("/healthz",                         Expect(200,       200,         200,         200,         200,        200)),
     ],

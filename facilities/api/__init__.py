@@ -1,0 +1,11 @@
+"""Machine interfaces, each a blueprint with its own authentication and errors."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from facilities.api import ocpi
+
+    ocpi.init_app(app)

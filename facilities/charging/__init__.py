@@ -1,0 +1,1 @@
+"""EV charging: chargers, their live status from the operator (OCPI), demand."""
