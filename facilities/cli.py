@@ -173,6 +173,43 @@ def _messages(failure: ValidationFailed) -> str:
     return "; ".join(f"{field}: {message}" for field, message in failure.errors.items())
 
 
+@cli.group("ocpi")
+def ocpi_group() -> None:
+    """Charge point operators that send us OCPI 2.2.1."""
+
+
+@ocpi_group.command("add-party")
+@click.option("--name", required=True, help="The operator's name.")
+@click.option("--country", "country_code", required=True, help="OCPI country code, e.g. FI.")
+@click.option("--party-id", required=True, help="OCPI party id, three characters.")
+def ocpi_add_party_command(name: str, country_code: str, party_id: str) -> None:
+    """Register an operator; prints the token it is to send us (shown only this once)."""
+    from flask import url_for
+    from sqlalchemy.exc import IntegrityError
+
+    from facilities.charging.ocpi import OcpiError, add_party
+
+    with session_scope(get_engine()) as session:
+        try:
+            party, token = add_party(
+                session, name=name, country_code=country_code, party_id=party_id
+            )
+            session.commit()
+        except OcpiError as error:
+            raise click.ClickException(error.message) from None
+        except IntegrityError:
+            raise click.ClickException(
+                f"An operator {country_code.upper()}/{party_id.upper()} is already registered."
+            ) from None
+    with current_app.test_request_context(
+        base_url=current_app.extensions["facilities.settings"].base_url
+    ):
+        versions = url_for("ocpi.versions", _external=True)
+    click.echo(f"Registered {party.name} ({party.country_code}/{party.party_id}).")
+    click.echo(f"Versions URL: {versions}")
+    click.echo(f"Token (give it to the operator; it is not shown again): {token}")
+
+
 @cli.command("run-job")
 @click.argument("job_id")
 def run_job_command(job_id: str) -> None:

@@ -125,3 +125,34 @@ def test_demo_data_loads_once_with_requests_in_every_status(db):
     assert {item.status.kind for item in requests} == set(StatusKind)
     first = db.exec(select(ServiceRequest).where(ServiceRequest.ref_number == 1)).one()
     assert "Sensori" in first.title
+
+
+def test_an_ocpi_operator_is_registered_with_a_token_shown_once(database_url, app, client):
+    import base64
+    import re
+
+    args = [
+        "ocpi",
+        "add-party",
+        "--name",
+        "Kemin Lataus Oy",
+        "--country",
+        "fi",
+        "--party-id",
+        "klo",
+    ]
+    result = CliRunner().invoke(cli, args, env=_env(database_url))
+    assert result.exit_code == 0, result.output
+    assert "/ocpi/versions" in result.output
+    token = re.search(r"not shown again\): (\S+)", result.output).group(1)
+    header = {"Authorization": "Token " + base64.b64encode(token.encode()).decode()}
+    assert client.get("/ocpi/versions", headers=header).status_code == 200
+
+    again = CliRunner().invoke(cli, args, env=_env(database_url))
+    assert again.exit_code != 0 and "already registered" in again.output
+    bad = CliRunner().invoke(
+        cli,
+        ["ocpi", "add-party", "--name", "X", "--country", "FIN", "--party-id", "KLO"],
+        env=_env(database_url),
+    )
+    assert bad.exit_code != 0 and "country_code must be 2" in bad.output
