@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 CACHE_KEY = "facilities.page_cache"
 READER_KEY = "facilities.cache_generation"
 WATCHED_TABLES: set[str] = set()
+_INHERITED: list[Any] = []  # a forked child's copies of its parent's connections
 BUMP = text("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
 READ = "SELECT value FROM cache_generation WHERE id = 1"
 PREPARED_NAME = b"facilities_cache_generation"
@@ -56,66 +58,108 @@ def _bump_on_bulk_write(state: ORMExecuteState) -> None:
             state.session.connection().execute(BUMP)
 
 
+def _missing_row() -> OperationalError:
+    """As a database outage (503): the schema is not what this code expects."""
+    return OperationalError(
+        READ, None, Exception("no cache_generation row; run `facilities db upgrade`")
+    )
+
+
+@dataclass
+class _Kept:
+    """A connection of the reader's, and whether the read is prepared on it."""
+
+    connection: Any
+    prepared: bool = False
+
+
 class GenerationReader:
-    """Reads the generation on a connection of its own per thread, in autocommit mode.
+    """Reads the generation on connections of its own, in autocommit mode.
 
     A pooled connection would cost a checkout and, on PostgreSQL, a ROLLBACK round trip
     on its return; this read is made before every cached page, so it is one round trip.
+    The connections are shared by the process's threads (a thread takes one, reads,
+    gives it back), so a server that starts a thread per request opens no more of them
+    than it runs at once; a forked child never uses its parent's.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._local = threading.local()
+        self._idle: list[_Kept] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def read(self, engine: Engine) -> int:
-        if engine is not self.engine:  # the app was given another engine (tests do)
-            self.close()
-            self.engine = engine
+        if engine is not self.engine or os.getpid() != self._pid:
+            self.close()  # another engine (tests), or a forked child: start afresh
+            self.engine, self._pid = engine, os.getpid()
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
-        try:
-            return self._read()
-        except dbapi_error:
-            self.close()  # the server restarted or the connection broke: one new try
-        try:
-            return self._read()
-        except dbapi_error as error:
-            self.close()
-            # as SQLAlchemy would raise it, so the outage page (503) answers
-            raise DBAPIError.instance(READ, None, error, dbapi_error) from error
+        for attempt in range(2):  # a broken connection (server restarted): one new try
+            kept = None
+            try:
+                kept = self._take()
+                value = self._read(kept)
+            except dbapi_error as error:
+                if kept is not None:
+                    self._discard(kept)
+                if attempt:  # as SQLAlchemy would raise it, so the outage page answers
+                    raise DBAPIError.instance(READ, None, error, dbapi_error) from error
+                continue
+            except BaseException:
+                if kept is not None:
+                    self._discard(kept)
+                raise
+            with self._lock:
+                self._idle.append(kept)
+            return value
+        raise AssertionError("unreachable")
 
-    def _read(self) -> int:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self.engine.raw_connection()
-            connection.detach()  # ours for good, not the pool's
-            if self.engine.dialect.name == "postgresql":
+    def _take(self) -> _Kept:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        connection = self.engine.raw_connection()
+        connection.detach()  # ours for good, not the pool's
+        kept = _Kept(connection)
+        if self.engine.dialect.name == "postgresql":
+            try:
                 raw: Any = connection.dbapi_connection
                 raw.rollback()  # the pool's ping may have opened a transaction
                 raw.autocommit = True
-            self._local.connection = connection
+            except BaseException:
+                self._discard(kept)
+                raise
+        return kept
+
+    def _read(self, kept: _Kept) -> int:
         if self.engine.dialect.name == "postgresql":
-            return self._read_from_postgresql(connection.dbapi_connection)
-        cursor = connection.cursor()
+            return self._read_from_postgresql(kept)
+        cursor = kept.connection.cursor()
         try:
             cursor.execute(READ)
             row = cursor.fetchone()
         finally:
             cursor.close()
-        return int(row[0]) if row else 0
+        if row is None:
+            raise _missing_row()
+        return int(row[0])
 
-    def _read_from_postgresql(self, raw: Any) -> int:
+    def _read_from_postgresql(self, kept: _Kept) -> int:
         """Straight through libpq, as a prepared statement: psycopg's cursor costs more
-        than the round trip, and PostgreSQL then neither parses nor plans it again."""
+        than the round trip, and PostgreSQL then neither parses nor plans it again.
+        (Behind PgBouncer in transaction mode before 1.21 a prepared statement does
+        not survive; connect the web processes to PostgreSQL directly.)"""
         from psycopg import pq
 
-        pgconn = raw.pgconn
-        if not getattr(self._local, "prepared", False):
+        pgconn = kept.connection.dbapi_connection.pgconn
+        if not kept.prepared:
             self._check(pgconn.prepare(PREPARED_NAME, READ.encode()), pq.ExecStatus.COMMAND_OK)
-            self._local.prepared = True
+            kept.prepared = True
         result = pgconn.exec_prepared(PREPARED_NAME, [])
         self._check(result, pq.ExecStatus.TUPLES_OK)
-        value = result.get_value(0, 0) if result.ntuples else None
-        return int(value) if value is not None else 0
+        if not result.ntuples:
+            raise _missing_row()
+        return int(result.get_value(0, 0))
 
     @staticmethod
     def _check(result: Any, expected: Any) -> None:
@@ -125,15 +169,22 @@ class GenerationReader:
             message = (result.error_message or b"").decode(errors="replace")
             raise psycopg.OperationalError(message or "no answer from PostgreSQL")
 
+    def _discard(self, kept: _Kept) -> None:
+        try:
+            kept.connection.close()
+        except Exception:  # already broken; nothing left to close
+            logger.debug("closing a broken generation connection", exc_info=True)
+
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        self._local.prepared = False
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:  # already broken; nothing left to close
-                logger.debug("closing a broken generation connection", exc_info=True)
+        with self._lock:
+            idle, self._idle = self._idle, []
+        if os.getpid() != self._pid:
+            # The parent's connections: closing them here would end them for the parent
+            # too (they share the socket), so they are kept, unused, for good.
+            _INHERITED.extend(idle)
+            return
+        for kept in idle:
+            self._discard(kept)
 
 
 def generation(app: Flask | None = None) -> int:
@@ -150,6 +201,7 @@ class CachedPage:
     body: str
     headers: list[tuple[str, str]]
     etag: str  # of the body as stored: the same page gets the same tag in every process
+    placeholder: str = ""  # where each reader's CSRF token goes; empty: no form
 
 
 class PageCache(Protocol):
@@ -218,13 +270,20 @@ class RedisPageCache:
             body=stored["body"],
             headers=[(name, value) for name, value in stored["headers"]],
             etag=stored["etag"],
+            placeholder=stored.get("placeholder", ""),
         )
 
     def set(self, key: str, page: CachedPage) -> None:
         import redis
 
         value = json.dumps(
-            {"status": page.status, "body": page.body, "headers": page.headers, "etag": page.etag}
+            {
+                "status": page.status,
+                "body": page.body,
+                "headers": page.headers,
+                "etag": page.etag,
+                "placeholder": page.placeholder,
+            }
         )
         try:
             self._redis.set(key, value, ex=self.seconds)

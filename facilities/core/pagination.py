@@ -1,8 +1,8 @@
 """One page of a list: two queries (count and rows) whatever the list's length.
 
-The count stops at COUNT_LIMIT rows (further when a deeper page is asked for), so a
-list over years of history costs the same as a young one; past the limit a list says
-"1000+" rather than an exact number.
+The count stops at COUNT_LIMIT rows, so a list over years of history costs the same as
+a young one: past the limit a list says "1000+" and pages through its first 1,000
+(filters narrow it), and no address can ask for a deeper, costlier page.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 T = TypeVar("T")
 
 COUNT_LIMIT = 1_000
-MAX_PAGE = 1_000_000  # deeper asks get the last page there is
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        return self.number < self.pages or not self.exact
+        return self.number < self.pages
 
     @property
     def first_index(self) -> int:
@@ -75,17 +74,16 @@ def paginate(
     count_limit: int = COUNT_LIMIT,
 ) -> Page[T]:
     """Run `statement` for one page; a page past the end shows the last one."""
-    page = min(max(1, page), MAX_PAGE)
-    # Enough rows to know this page is there and whether another follows.
-    limit = max(count_limit, page * per_page + 1)
+    page = max(1, page)
     rows: Any = (  # the same FROM and WHERE, selecting only a constant
         statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
         .order_by(None)
-        .limit(limit)
+        .limit(count_limit + 1)
     )
-    total = session.exec(select(func.count()).select_from(rows.subquery())).one()
-    exact = total < limit
+    counted = session.exec(select(func.count()).select_from(rows.subquery())).one()
+    exact = counted <= count_limit
+    total = min(counted, count_limit)
     last_page = max(1, math.ceil(total / per_page))
-    number = min(page, last_page)
+    number = min(page, last_page)  # a page past the end, or past the limit, shows the last
     items = list(session.exec(statement.limit(per_page).offset((number - 1) * per_page)).all())
     return Page(items=items, number=number, per_page=per_page, total=total, exact=exact)

@@ -16,6 +16,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -174,6 +175,7 @@ def login():
     db.commit()
     if user is None:
         return _login_page(email, _("The e-mail address or password is wrong."), 401)
+    session.pop("csrf_token", None)  # a token seen before signing in is not carried over
     login_user(user)
     flash(_("Welcome, %(name)s.", name=user.name), "success")
     response = redirect(next_url or _landing_for(user))

@@ -9,8 +9,11 @@ a browser that has the page gets a 304.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, make_response, request, session
@@ -28,16 +31,32 @@ from facilities.web.sessions import REMEMBER_COOKIE
 
 T = TypeVar("T")
 
-# Not a token: where each visitor's own token is put into a shared page.
-CSRF_PLACEHOLDER = "csrf-token-of-this-visitor-f3a9c1"
 KEPT_HEADERS = ("Content-Type", "Vary")
 
 
 def csrf_token() -> str:
-    """`csrf_token()` in templates: the placeholder while a shared page is rendered."""
-    if g.get("rendering_shared_page"):
-        return CSRF_PLACEHOLDER
-    return generate_csrf()
+    """`csrf_token()` in templates: while a kept page is rendered, a placeholder where
+    each reader's own token goes. The placeholder is random per rendering, so text a
+    user wrote into the page can never name it and collect other readers' tokens."""
+    placeholder = g.get("csrf_placeholder")
+    return placeholder if placeholder else generate_csrf()
+
+
+@contextmanager
+def _rendering_kept() -> Iterator[str]:
+    """Render inside this block for the cache; yields the rendering's placeholder."""
+    before = g.get("csrf_placeholder")
+    placeholder = g.csrf_placeholder = f"csrf-{secrets.token_hex(16)}"
+    try:
+        yield placeholder
+    finally:
+        g.csrf_placeholder = before
+
+
+def _with_tokens(body: str, placeholder: str) -> str:
+    """The kept body with this reader's token (or, inside another kept rendering, that
+    rendering's placeholder) where the placeholder stands."""
+    return body.replace(placeholder, csrf_token()) if placeholder else body
 
 
 SHARED_ATTRIBUTE = "shares_page"
@@ -60,16 +79,12 @@ def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
         key = g.get("shared_page_key") or _key(current_generation())
         page = cache.get(key)
         if page is None:
-            g.rendering_shared_page = True
-            try:
+            with _rendering_kept() as placeholder:
                 response = make_response(view(*args, **kwargs))
-            finally:
-                g.rendering_shared_page = False
             if response.status_code != 200:  # kept as it is, with its own headers
-                body = response.get_data(as_text=True)
-                response.set_data(body.replace(CSRF_PLACEHOLDER, generate_csrf()))
+                response.set_data(_with_tokens(response.get_data(as_text=True), placeholder))
                 return response
-            page = _as_cached(response)
+            page = _as_cached(response, placeholder)
             cache.set(key, page)
         return _serve(page)
 
@@ -108,18 +123,14 @@ def kept_for_user(view: Callable[..., Any]) -> Callable[..., Response]:
         cache = page_cache()
         page = cache.get(key)
         if page is None:
-            g.rendering_shared_page = True
-            try:
+            with _rendering_kept() as placeholder:
                 response = make_response(view(*args, **kwargs))
-            finally:
-                g.rendering_shared_page = False
             if response.status_code != 200:  # kept as it is, with its own headers
-                body = response.get_data(as_text=True)
-                response.set_data(body.replace(CSRF_PLACEHOLDER, generate_csrf()))
+                response.set_data(_with_tokens(response.get_data(as_text=True), placeholder))
                 return response
-            page = _as_cached(response)
+            page = _as_cached(response, placeholder)
             cache.set(key, page)
-        response = Response(page.body.replace(CSRF_PLACEHOLDER, generate_csrf()), page.status)
+        response = Response(_with_tokens(page.body, page.placeholder), page.status)
         for name, value in page.headers:
             response.headers[name] = value
         return response
@@ -174,18 +185,11 @@ def cached_fragment(name: str, parts: tuple[Any, ...], render: Callable[[], str]
     cache = page_cache()
     page = cache.get(key)
     if page is None:
-        shared_before = g.get("rendering_shared_page", False)
-        g.rendering_shared_page = True
-        try:
+        with _rendering_kept() as placeholder:
             body = render()
-        finally:
-            g.rendering_shared_page = shared_before
-        page = CachedPage(status=200, body=body, headers=[], etag="")
+        page = CachedPage(status=200, body=body, headers=[], etag="", placeholder=placeholder)
         cache.set(key, page)
-    body = page.body
-    if CSRF_PLACEHOLDER in body and not g.get("rendering_shared_page"):
-        body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
-    return Markup(body)
+    return Markup(_with_tokens(page.body, page.placeholder))
 
 
 def per_generation(name: str, load: Callable[[], T]) -> T:
@@ -213,12 +217,13 @@ def kept_in_generation(name: str, key: str, load: Callable[[], T]) -> T:
     if found is None or found[0] != current:
         found = kept[name] = (current, {})
     values = found[1]
-    if key not in values:
-        value = load()
-        if len(values) >= 10_000:  # bounded whatever callers ask for
-            values.clear()
-        values[key] = value
-    return values[key]
+    if key in values:
+        return values[key]
+    value = load()
+    if len(values) >= 10_000:  # bounded whatever callers ask for
+        values.clear()
+    values[key] = value
+    return value  # not values[key]: another thread may have cleared it meanwhile
 
 
 def _shareable() -> bool:
@@ -242,23 +247,42 @@ def _key(current: int) -> str:
     )
     # Who asks was settled before (a visitor, or a loaded user): no second user lookup.
     locale = select_locale() if g.get("_login_user") is not None else visitor_locale()
-    return "|".join(("page", _namespace(), str(current), locale, variant, request.full_path))
+    from facilities.web.templating import canonical_path  # templating imports this module
+
+    return "|".join(("page", _namespace(), str(current), locale, variant, canonical_path()))
 
 
 def _namespace() -> str:
     """Apps on different databases may share one Redis: their generations are unrelated."""
     namespace = current_app.extensions.get("facilities.cache_namespace")
     if namespace is None:
-        settings = get_settings()
-        source = settings.database_url or current_app.instance_path
-        namespace = hashlib.sha256(source.encode()).hexdigest()[:12]
+        namespace = _make_namespace()
         current_app.extensions["facilities.cache_namespace"] = namespace
     return namespace
 
 
-def _as_cached(response: Response) -> CachedPage:
+def _make_namespace() -> str:
+    """The database, and what renders pages (templates, catalogs, code): a release that
+    changes any of them never serves pages a Redis kept from the one before."""
+    digest = hashlib.sha256()
+    digest.update((get_settings().database_url or current_app.instance_path).encode())
+    package = Path(__file__).resolve().parents[1]
+    sources = [
+        *sorted(Path(current_app.template_folder or "templates").rglob("*")),
+        *sorted(package.rglob("*.py")),
+        *sorted(package.rglob("*.mo")),
+    ]
+    for path in sources:
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _as_cached(response: Response, placeholder: str) -> CachedPage:
     body = response.get_data(as_text=True)
     return CachedPage(
+        placeholder=placeholder if placeholder in body else "",
         status=response.status_code,
         body=body,
         headers=[
@@ -270,11 +294,10 @@ def _as_cached(response: Response) -> CachedPage:
 
 def _serve(page: CachedPage) -> Response:
     etag, body = page.etag, page.body
-    if CSRF_PLACEHOLDER in body:  # a form on the page: this visitor's token goes in
-        token = generate_csrf()
+    if page.placeholder:  # a form on the page: this visitor's token goes in
+        body = _with_tokens(body, page.placeholder)
         raw = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
         etag = f"{etag}-{hashlib.sha256(str(raw).encode()).hexdigest()[:8]}"
-        body = body.replace(CSRF_PLACEHOLDER, token)
     # All headers in one list: a cached page is served often, and setting them one by
     # one (the security headers' hook included, which then finds them) costs more.
     headers = [

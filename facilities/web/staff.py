@@ -28,7 +28,7 @@ from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment, render_with_part
 from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
 from facilities.web.safety import safe_next
-from facilities.web.templating import keeps_query, name_in_locale
+from facilities.web.templating import canonical_path, keeps_query, name_in_locale
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -98,7 +98,7 @@ def queue_page():
     # The same for every member of staff: kept until a request, status or the park
     # changes, or the day (and with it the target quarters offered) does.
     today = utc_to_local(utcnow()).date()
-    part = cached_fragment("staff-queue", (request.full_path, today), queue_list)
+    part = cached_fragment("staff-queue", (canonical_path(), today), queue_list)
     return render_with_part(
         "staff/queue.html",
         part,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
@@ -13,6 +14,7 @@ from flask_login import current_user
 
 from facilities import policy
 from facilities.core.markdown import render_markdown
+from facilities.core.pagination import page_number
 from facilities.park.models import Visibility
 from facilities.park.queries import localized
 from facilities.requests.models import Priority, UpdateKind
@@ -135,6 +137,23 @@ def keeps_query(*names: str) -> Callable[[View], View]:
     return mark
 
 
+def canonical_path() -> str:
+    """This address as the view reads it: the path, and only the query arguments it
+    declares with `keeps_query`, page numbers as numbers. Kept pages are stored under
+    it, so `?x=1` or `?page=01` neither make new entries nor echo into a page."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    known: frozenset[str] = getattr(view, QUERY_ATTRIBUTE, frozenset())
+    args = []
+    for name in sorted(known):
+        value = request.args.get(name)
+        if value is None:
+            continue
+        if name == "page" or name.endswith("_page"):
+            value = str(page_number(value))
+        args.append((name, value))
+    return request.path + (f"?{urlencode(args)}" if args else "")
+
+
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments changed (for pagination and filters).
 
@@ -159,6 +178,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         target_label=target_label,
         url_with=url_with,
+        canonical_path=canonical_path,
         language_names=LANGUAGE_NAMES,
         current_locale=current_language,
         csrf_token=shared_page_csrf_token,  # Flask-WTF's, but shared pages get a placeholder

@@ -18,7 +18,7 @@ from facilities.web.access import tenant_only
 from facilities.web.caching import cached_fragment, kept_for_user
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render_with_part
-from facilities.web.templating import keeps_query
+from facilities.web.templating import canonical_path, keeps_query
 
 blueprint = Blueprint("tenant", __name__, url_prefix="/tenant")
 
@@ -39,7 +39,7 @@ def requests_page():
 
     # The same for everyone in the company, kept until one of its requests changes.
     part = cached_fragment(
-        "company-requests", (current_user.tenant_id, request.full_path), request_list
+        "company-requests", (current_user.tenant_id, canonical_path()), request_list
     )
     return render_with_part("tenant/requests.html", part)
 
