@@ -49,6 +49,14 @@ class OcpiParty(SQLModel, table=True):
     # we only ever compare it.
     token_hash: str = Field(max_length=64, unique=True)
     versions_url: str = Field(default="", max_length=500)
+    # The token the operator gave us to call them (credentials token B or C): we have to
+    # send it, so it cannot be hashed.
+    remote_token: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    registered: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    roles: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=sa.text("'[]'")),
+    )
     active: bool = True
     last_contact_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -352,3 +352,51 @@ def _set_status(evse: OcpiEvse, status: EvseStatus, *, now: datetime | None) -> 
     if evse.status != status:
         evse.status = status
         evse.status_changed_at = now or utcnow()
+
+
+# --- Credentials (credentials.asciidoc): the operator registers with the token we gave --
+
+
+def register(
+    session: Session, *, party: OcpiParty, body: Any, update: bool
+) -> tuple[OcpiParty, str]:
+    """Take the operator's credentials (their token for us to call them, their versions
+    URL, their roles) and hand out a new token for them to call us with; the token
+    they used until now stops working. Returns the party and the new token."""
+    body = _object(body)
+    token, url, roles = body.get("token"), body.get("url"), body.get("roles")
+    if not isinstance(token, str) or not token or len(token) > 64:
+        raise OcpiError(INVALID_PARAMETERS, "token must be a string of 1 to 64 characters")
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 500:
+        raise OcpiError(INVALID_PARAMETERS, "url must be the versions URL (http or https)")
+    if not isinstance(roles, list) or not roles or not all(isinstance(r, dict) for r in roles):
+        raise OcpiError(INVALID_PARAMETERS, "roles must be a list of credentials roles")
+    if not any(
+        (str(role.get("country_code", "")).upper(), str(role.get("party_id", "")).upper())
+        == (party.country_code, party.party_id)
+        for role in roles
+    ):
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"no role for {party.country_code}/{party.party_id}, the party of this token",
+        )
+    if party.registered and not update:
+        raise OcpiError(CLIENT_ERROR, "already registered: use PUT", http_status=405)
+    if not party.registered and update:
+        raise OcpiError(CLIENT_ERROR, "not registered yet: use POST", http_status=405)
+    ours = new_token()
+    party.remote_token, party.versions_url, party.roles = token, url, roles
+    party.token_hash, party.registered = hash_token(ours), True
+    party.last_contact_at = utcnow()
+    session.add(party)
+    session.flush()
+    return party, ours
+
+
+def unregister(session: Session, *, party: OcpiParty) -> None:
+    """The operator ends the registration: its token stops working."""
+    if not party.registered:
+        raise OcpiError(CLIENT_ERROR, "not registered", http_status=405)
+    party.registered, party.active, party.remote_token = False, False, ""
+    session.add(party)
+    session.flush()

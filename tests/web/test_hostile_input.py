@@ -144,6 +144,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Token-authenticated (tests/api): no persona's request reaches these views.
     ("ocpi.versions", "GET"): Route("/ocpi/versions", runs_for=()),
     ("ocpi.version_details", "GET"): Route("/ocpi/2.2.1", runs_for=()),
+    ("ocpi.credentials", "GET"): Route("/ocpi/2.2.1/credentials", runs_for=()),
+    ("ocpi.credentials", "POST"): Route("/ocpi/2.2.1/credentials", runs_for=()),
+    ("ocpi.credentials", "PUT"): Route("/ocpi/2.2.1/credentials", runs_for=()),
+    ("ocpi.credentials", "DELETE"): Route("/ocpi/2.2.1/credentials", runs_for=()),
     ("ocpi.locations_root", "GET"): Route("/ocpi/2.2.1/locations/", runs_for=()),
     ("ocpi.location_object", "GET"): Route("/ocpi/2.2.1/locations/FI/DGP/L1", runs_for=()),
     ("ocpi.location_object", "PUT"): Route("/ocpi/2.2.1/locations/FI/DGP/L1", runs_for=()),

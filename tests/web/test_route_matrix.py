@@ -86,6 +86,18 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("ocpi.version_details", "GET"): [
         Case("/ocpi/2.2.1",                      Expect(401,       401,         401,         401,         401,        401)),
     ],
+    ("ocpi.credentials", "GET"): [
+        Case("/ocpi/2.2.1/credentials",          Expect(401,       401,         401,         401,         401,        401)),
+    ],
+    ("ocpi.credentials", "POST"): [
+        Case("/ocpi/2.2.1/credentials",          Expect(401,       401,         401,         401,         401,        401)),
+    ],
+    ("ocpi.credentials", "PUT"): [
+        Case("/ocpi/2.2.1/credentials",          Expect(401,       401,         401,         401,         401,        401)),
+    ],
+    ("ocpi.credentials", "DELETE"): [
+        Case("/ocpi/2.2.1/credentials",          Expect(401,       401,         401,         401,         401,        401)),
+    ],
     ("ocpi.locations_root", "GET"): [
         Case("/ocpi/2.2.1/locations/",           Expect(401,       401,         401,         401,         401,        401)),
     ],

@@ -95,13 +95,52 @@ def version_details():
             "version": VERSION,
             "endpoints": [
                 {
+                    "identifier": "credentials",
+                    "role": "RECEIVER",
+                    "url": url_for("ocpi.credentials", _external=True),
+                },
+                {
                     "identifier": "locations",
                     "role": "RECEIVER",
                     "url": url_for("ocpi.locations_root", _external=True),
-                }
+                },
             ],
         }
     )
+
+
+OUR_ROLES = [
+    {
+        "role": "OTHER",
+        "country_code": "FI",
+        "party_id": "DGP",
+        "business_details": {"name": "Digipolis facilities"},
+    }
+]
+
+
+def _our_credentials(token: str) -> dict[str, Any]:
+    return {
+        "token": token,
+        "url": url_for("ocpi.versions", _external=True),
+        "roles": OUR_ROLES,
+    }
+
+
+@blueprint.route(f"/{VERSION}/credentials", methods=["GET", "POST", "PUT", "DELETE"])
+@machine
+def credentials():
+    """GET: ours; POST: register (token A becomes a new token); PUT: update; DELETE: end."""
+    party, session = _party(), get_session()
+    if request.method == "GET":
+        return envelope(_our_credentials(_token_from_header()))
+    if request.method == "DELETE":
+        ocpi.unregister(session, party=party)
+        session.commit()
+        return envelope()
+    party, token = ocpi.register(session, party=party, body=_body(), update=request.method == "PUT")
+    session.commit()
+    return envelope(_our_credentials(token))
 
 
 @blueprint.get(f"/{VERSION}/locations/")
