@@ -168,11 +168,20 @@ def get_object(
     return _connector_or_error(evse, connector_id)
 
 
-def _connector_or_error(evse: OcpiEvse, connector_id: str) -> dict[str, Any]:
-    for connector in evse.data.get("connectors") or []:
+def _connectors(evse: OcpiEvse, connector_id: str) -> tuple[list[dict[str, Any]], int | None]:
+    """A copy of the EVSE's connectors, and where `connector_id` is among them."""
+    connectors = [dict(connector) for connector in evse.data.get("connectors") or []]
+    for index, connector in enumerate(connectors):
         if str(connector.get("id")) == connector_id:
-            return connector
-    raise OcpiError(UNKNOWN_LOCATION, f"unknown connector {connector_id}", http_status=404)
+            return connectors, index
+    return connectors, None
+
+
+def _connector_or_error(evse: OcpiEvse, connector_id: str) -> dict[str, Any]:
+    connectors, index = _connectors(evse, connector_id)
+    if index is None:
+        raise OcpiError(UNKNOWN_LOCATION, f"unknown connector {connector_id}", http_status=404)
+    return connectors[index]
 
 
 # --- PUT -------------------------------------------------------------------------------
@@ -269,15 +278,14 @@ def put_connector(
         raise OcpiError(INVALID_PARAMETERS, "the id in the body is not the one in the address")
     updated = parse_time(body.get("last_updated"))
     evse = _evse_or_error(session, _location_or_error(session, party, location_id), evse_uid)
-    connectors = [dict(connector) for connector in evse.data.get("connectors") or []]
-    for index, connector in enumerate(connectors):
-        if str(connector.get("id")) == connector_id:
-            if "last_updated" in connector and parse_time(connector["last_updated"]) > updated:
-                return False
-            connectors[index] = body
-            break
-    else:
+    connectors, index = _connectors(evse, connector_id)
+    if index is None:
         connectors.append(body)
+    else:
+        stored = connectors[index].get("last_updated")
+        if stored and parse_time(stored) > updated:
+            return False
+        connectors[index] = body
     evse.data = {**evse.data, "connectors": connectors}
     evse.received_at = now or utcnow()
     session.add(evse)
@@ -324,16 +332,13 @@ def patch_object(
         evse.data = {**evse.data, **body}
         evse.last_updated = updated
     else:
-        connectors = [dict(connector) for connector in evse.data.get("connectors") or []]
-        for connector in connectors:
-            if str(connector.get("id")) == connector_id:
-                stored = connector.get("last_updated")
-                if stored and parse_time(stored) > updated:
-                    return False
-                connector.update(body)
-                break
-        else:
+        connectors, index = _connectors(evse, connector_id)
+        if index is None:
             raise OcpiError(UNKNOWN_LOCATION, f"unknown connector {connector_id}", http_status=404)
+        stored = connectors[index].get("last_updated")
+        if stored and parse_time(stored) > updated:
+            return False
+        connectors[index].update(body)
         evse.data = {**evse.data, "connectors": connectors}
     evse.received_at = now or utcnow()
     session.add(evse)

@@ -75,18 +75,9 @@ def shared_page(view: Callable[..., Any]) -> Callable[..., Response]:
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         if not _shareable():
             return make_response(view(*args, **kwargs))
-        cache = page_cache()
         key = g.get("shared_page_key") or _key(current_generation())
-        page = cache.get(key)
-        if page is None:
-            with _rendering_kept() as placeholder:
-                response = make_response(view(*args, **kwargs))
-            if response.status_code != 200:  # kept as it is, with its own headers
-                response.set_data(_with_tokens(response.get_data(as_text=True), placeholder))
-                return response
-            page = _as_cached(response, placeholder)
-            cache.set(key, page)
-        return _serve(page)
+        page = page_cache().get(key) or _render_and_keep(key, view, args, kwargs)
+        return page if isinstance(page, Response) else _serve(page)
 
     setattr(wrapper, SHARED_ATTRIBUTE, True)
     return wrapper
@@ -120,22 +111,30 @@ def kept_for_user(view: Callable[..., Any]) -> Callable[..., Response]:
                 utc_to_local(utcnow()).date().isoformat(),
             )
         )
-        cache = page_cache()
-        page = cache.get(key)
-        if page is None:
-            with _rendering_kept() as placeholder:
-                response = make_response(view(*args, **kwargs))
-            if response.status_code != 200:  # kept as it is, with its own headers
-                response.set_data(_with_tokens(response.get_data(as_text=True), placeholder))
-                return response
-            page = _as_cached(response, placeholder)
-            cache.set(key, page)
+        page = page_cache().get(key) or _render_and_keep(key, view, args, kwargs)
+        if isinstance(page, Response):
+            return page
         response = Response(_with_tokens(page.body, page.placeholder), page.status)
         for name, value in page.headers:
             response.headers[name] = value
         return response
 
     return wrapper
+
+
+def _render_and_keep(
+    key: str, view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> CachedPage | Response:
+    """Render the view for the cache and keep it under `key`; an answer that is not 200
+    is handed back as it is (with this reader's token), not kept."""
+    with _rendering_kept() as placeholder:
+        response = make_response(view(*args, **kwargs))
+    if response.status_code != 200:
+        response.set_data(_with_tokens(response.get_data(as_text=True), placeholder))
+        return response
+    page = _as_cached(response, placeholder)
+    page_cache().set(key, page)
+    return page
 
 
 def serve_from_cache() -> Response | None:
@@ -195,16 +194,7 @@ def cached_fragment(name: str, parts: tuple[Any, ...], render: Callable[[], str]
 def per_generation(name: str, load: Callable[[], T]) -> T:
     """Small reference data (statuses, categories, buildings), loaded again only when
     the generation changes. Keep in it only what every user may see."""
-    kept: dict[str, tuple[int, Any]] = current_app.extensions.setdefault(
-        "facilities.per_generation", {}
-    )
-    current = current_generation()
-    found = kept.get(name)
-    if found is not None and found[0] == current:
-        return found[1]
-    value = load()
-    kept[name] = (current, value)
-    return value
+    return kept_in_generation(name, "", load)
 
 
 def kept_in_generation(name: str, key: str, load: Callable[[], T]) -> T:
