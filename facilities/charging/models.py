@@ -60,6 +60,19 @@ class OcpiParty(SQLModel, table=True):
     active: bool = True
     last_contact_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Their endpoints from version details: [{"identifier", "role", "url"}].
+    endpoints: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=sa.text("'[]'")),
+    )
+    # Pulling their Locations sender, for operators that do not push.
+    pull_enabled: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    pulled_until: datetime | None = None  # date_from of the next pull
+    pull_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    next_pull_at: datetime | None = None  # backoff after failures
+    last_pull_error: str = Field(
+        default="", max_length=500, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class OcpiLocation(SQLModel, table=True):
@@ -115,7 +128,81 @@ class Charger(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ChargerFault(SQLModel, table=True):
+    """A fault request of a charger: opened by its status, or by a report from its QR code.
+
+    `open` is True while the fault is open and NULL after: with the unique constraint a
+    charger has at most one open fault, however many pushes or reports arrive at once.
+    """
+
+    __tablename__ = "charger_fault"
+    __table_args__ = (sa.UniqueConstraint("charger_id", "open", name="uq_charger_open_fault"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    charger_id: int = Field(foreign_key="charger.id", index=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    open: bool | None = True
+    automatic: bool = False  # opened by the operator's status: closes itself on recovery
+    opened_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class FaultProblem(StrEnum):
+    """What a person at the charger can pick in the QR form."""
+
+    will_not_start = "will_not_start"
+    stopped = "stopped"
+    cable_damaged = "cable_damaged"
+    card_or_app = "card_or_app"
+    blocked = "blocked"
+    other = "other"
+
+
+class FaultReport(SQLModel, table=True):
+    """One report from a charger's QR code, by someone who need not have an account."""
+
+    __tablename__ = "fault_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    charger_id: int = Field(foreign_key="charger.id", index=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    problem: FaultProblem = Field(sa_type=enum_type(FaultProblem))
+    details: str = Field(default="", max_length=2000)
+    email: str = Field(default="", max_length=254)
+    language: str = Field(default="fi", max_length=5)
+    confirm_token_hash: str = Field(default="", max_length=64, index=True)
+    confirmed_at: datetime | None = None
+    photo_key: str = Field(default="", max_length=200)
+    photo_type: str = Field(default="", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChargingTime(StrEnum):
+    work_hours = "work_hours"
+    overnight = "overnight"
+    both = "both"
+
+
+class ChargingInterest(SQLModel, table=True):
+    """A tenant company's need for charging at one building."""
+
+    __tablename__ = "charging_interest"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "building_id", name="uq_charging_interest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: int = Field(foreign_key="tenant.id", index=True)
+    building_id: int = Field(foreign_key="building.id", index=True)
+    vehicles: int = Field(ge=1, le=500)
+    daily_km: int = Field(default=0, ge=0, le=2000)  # typical driving per vehicle and day
+    charging_time: ChargingTime = Field(
+        default=ChargingTime.work_hours, sa_type=enum_type(ChargingTime)
+    )
+    request_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 # Public pages will show chargers. Live EVSE status is not watched: operators push it
 # every few seconds, and retiring every kept page each time would defeat keeping them;
 # the status fragment will read it fresh.
-watch(Charger)
+watch(Charger, ChargerFault, ChargingInterest)
