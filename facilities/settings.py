@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     remember_days: int = Field(default=30, ge=1, le=365)  # "keep me signed in" lasts this long
     scheduler_interval_seconds: int = Field(default=30, ge=1)
     per_page: int = Field(default=20, ge=1, le=200)
+    # EV charging: a charger out of order this long opens a fault request by itself; a
+    # status not heard of (no push, no pull) this long is shown as unknown.
+    charging_fault_after_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    charging_stale_after_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    ocpi_party_id: str = Field(default="DGP", min_length=3, max_length=3)  # ours, country FI
+    upload_folder: str = ""  # empty: uploads/ in the instance folder
+    upload_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 
     @field_validator("database_url")
     @classmethod

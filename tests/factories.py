@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from facilities.accounts.models import Role, User
 from facilities.accounts.users import create_user
+from facilities.charging.models import Charger, ChargerLifecycle
 from facilities.core.models import utcnow
 from facilities.park.models import Building, Category, CategoryKind, Site, Tenant, Visibility
 from facilities.park.queries import business_id
@@ -191,4 +192,23 @@ def scheduled_update(
         public_update=body,
         publish_at=utcnow() + after,
     )
+    return item
+
+
+def charger(session: Session, **fields) -> Charger:
+    number = next(_sequence)
+    item = Charger(
+        **{
+            "building_id": fields.pop("building_id", None) or building(session).id,
+            "code": f"CH-{number}",
+            "name": f"Charger {number}",
+            "power_kw": 22.0,
+            "connectors": ["IEC_62196_T2"],
+            "operator": "Test Charge Oy",
+            "lifecycle": ChargerLifecycle.operational,
+            **fields,
+        }
+    )
+    session.add(item)
+    session.flush()
     return item

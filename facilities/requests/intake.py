@@ -63,6 +63,36 @@ def submit_request(
     if errors or category is None:
         raise ValidationFailed(errors)
 
+    service_request = open_request(
+        session,
+        category=category,
+        building=building,
+        title=data.title,
+        description=data.description,
+        location_note=data.location_note,
+        submitter=submitter,
+        now=now,
+    )
+    if notify:
+        outbox.queue(session, emails.request_received(session, service_request=service_request))
+    return service_request
+
+
+def open_request(
+    session: Session,
+    *,
+    category: Category,
+    building: Building | None,
+    title: str,
+    description: str = "",
+    location_note: str = "",
+    submitter: User | None,
+    now: datetime,
+    source: str = "",
+) -> ServiceRequest:
+    """A new request in the initial status with its reference, audited. `submitter` None:
+    the park's own systems opened it (a charger's fault) or someone without an account,
+    and `source` says which."""
     site = session.get_one(Site, category.site_id)
     year = now.astimezone(ZoneInfo(get_settings().timezone)).year  # the year of the park
     number, reference = next_reference(session, site=site, year=year)
@@ -73,13 +103,13 @@ def submit_request(
         site_id=site.id,
         ref_year=year,
         ref_number=number,
-        title=data.title,
-        description=data.description,
-        location_note=data.location_note,
+        title=title,
+        description=description,
+        location_note=location_note,
         category_id=category.id,
         building_id=building.id if building else None,
-        submitter_id=submitter.id,
-        tenant_id=submitter.tenant_id,
+        submitter_id=submitter.id if submitter else None,
+        tenant_id=submitter.tenant_id if submitter else None,
         status_id=status.id,
         visibility=category.default_visibility,
         created_at=now,
@@ -93,8 +123,11 @@ def submit_request(
         action="request.submitted",
         entity="service_request",
         entity_id=service_request.id,
-        after={"reference": reference, "title": data.title, "category": category.slug},
+        after={
+            "reference": reference,
+            "title": title,
+            "category": category.slug,
+            **({"source": source} if source else {}),
+        },
     )
-    if notify:
-        outbox.queue(session, emails.request_received(session, service_request=service_request))
     return service_request

@@ -270,7 +270,7 @@ def timeline_entries(plan: TriagePlan, *, author: User) -> list[RequestUpdate]:
 def apply_triage(session: Session, plan: TriagePlan, *, actor: User) -> list[RequestUpdate]:
     """Claim the version, change the request, add its timeline entries and audit it."""
     request, data = plan.service_request, plan.data
-    _claim_version(session, request, expected=data.version, now=plan.now)
+    claim_version(session, request, expected=data.version, now=plan.now)
     entries = timeline_entries(plan, author=actor)
     assert plan.status.id is not None  # loaded from the database
     request.status_id, request.status = plan.status.id, plan.status
@@ -298,7 +298,7 @@ def apply_triage(session: Session, plan: TriagePlan, *, actor: User) -> list[Req
     return entries
 
 
-def _claim_version(
+def claim_version(
     session: Session, service_request: ServiceRequest, *, expected: int, now: datetime
 ) -> None:
     """Move the row from version `expected` to the next one, in the database, atomically.

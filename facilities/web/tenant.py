@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from facilities.charging.demand import (
+    InterestForm,
+    interests_of_tenant,
+    record_interest,
+    withdraw_interest,
+)
+from facilities.charging.models import ChargingInterest
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
 from facilities.core.pagination import page_number
@@ -82,3 +89,51 @@ def submit():
             )
             return redirect(url_for("public.request_page", reference=service_request.reference))
     return _form_page(request.form.to_dict(), errors, status=422)  # its summary lists the errors
+
+
+def _demand_page(form: dict[str, str], errors: dict[str, str], status: int = 200):
+    db = get_session()
+    return render_template(
+        "charging/tenant_demand.html",
+        form=form,
+        errors=errors,
+        buildings=buildings(db),
+        interests=interests_of_tenant(db, current_user.tenant_id),
+    ), status
+
+
+@blueprint.get("/charging")
+@tenant_only
+def charging_demand_page():
+    return _demand_page({"charging_time": "work_hours"}, {})
+
+
+@blueprint.post("/charging")
+@tenant_only
+def record_charging_demand():
+    data, errors = parse_form(InterestForm, request.form)
+    if data is not None:
+        db = get_session()
+        try:
+            record_interest(db, actor=current_user, data=data)
+        except ValidationFailed as failure:
+            db.rollback()
+            errors = {key: str(message) for key, message in failure.errors.items()}
+        else:
+            db.commit()
+            flash(_("Thank you: your company's need for charging was saved."), "success")
+            return redirect(url_for("tenant.charging_demand_page"))
+    return _demand_page(request.form.to_dict(), errors, status=422)
+
+
+@blueprint.post("/charging/<int:interest_id>/withdraw")
+@tenant_only
+def withdraw_charging_demand(interest_id: int):
+    db = get_session()
+    interest = db.get(ChargingInterest, interest_id)
+    if interest is None or interest.tenant_id != current_user.tenant_id:
+        abort(404)
+    withdraw_interest(db, actor=current_user, interest=interest)
+    db.commit()
+    flash(_("The need was removed."), "info")
+    return redirect(url_for("tenant.charging_demand_page"))

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
+from facilities.charging.registry import ChargerForm
 from facilities.requests.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
 from tests import factories
 from tests.conftest import csrf_token, sign_in
@@ -134,6 +135,7 @@ class Route:
 
 TRIAGE_FIELDS = tuple(ServiceRequestTriage.model_fields)
 SUBMIT_FIELDS = tuple(ServiceRequestCreate.model_fields)
+CHARGER_FIELDS = tuple(ChargerForm.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -172,6 +174,52 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("staff.triage", "POST"): Route(
         "/staff/requests/{ref}/triage", TRIAGE_FIELDS, runs_for=("staff",)
     ),
+    ("charging.charging_page", "GET"): Route("/charging"),
+    ("charging.building_page", "GET"): Route("/buildings/{building}"),
+    ("charging.charger_page", "GET"): Route("/charging/{charger}"),
+    ("charging.qr_svg", "GET"): Route("/charging/{charger}/qr.svg"),
+    ("charging.qr_png", "GET"): Route("/charging/{charger}/qr.png"),
+    ("charging.report_fault", "GET"): Route("/charging/{charger}/report", ("problem",)),
+    ("charging.report_fault", "POST"): Route(
+        "/charging/{charger}/report", ("problem", "details", "email", "website")
+    ),
+    ("charging.report_sent", "GET"): Route(
+        "/charging/{charger}/report/sent", ("reference", "merged", "email")
+    ),
+    ("charging.confirm_report_email", "GET"): Route("/charging/reports/confirm/x"),
+    ("tenant.charging_demand_page", "GET"): Route("/tenant/charging", runs_for=("member",)),
+    ("tenant.record_charging_demand", "POST"): Route(
+        "/tenant/charging",
+        ("building_id", "vehicles", "daily_km", "charging_time"),
+        runs_for=("member",),
+    ),
+    ("tenant.withdraw_charging_demand", "POST"): Route(
+        "/tenant/charging/1/withdraw", runs_for=("member",)
+    ),
+    ("charging_staff.chargers_page", "GET"): Route("/staff/chargers", runs_for=("staff",)),
+    ("charging_staff.new_charger", "GET"): Route(
+        "/staff/chargers/new", ("building",), runs_for=("staff",)
+    ),
+    ("charging_staff.new_charger", "POST"): Route(
+        "/staff/chargers/new", CHARGER_FIELDS, runs_for=("staff",)
+    ),
+    ("charging_staff.edit_charger", "GET"): Route("/staff/chargers/{charger}", runs_for=("staff",)),
+    ("charging_staff.edit_charger", "POST"): Route(
+        "/staff/chargers/{charger}", CHARGER_FIELDS, runs_for=("staff",)
+    ),
+    ("charging_staff.map_charger", "POST"): Route(
+        "/staff/chargers/map", ("charger", "location_id", "evse_uid"), runs_for=("staff",)
+    ),
+    ("charging_staff.report_photo", "GET"): Route(
+        "/staff/charging/reports/1/photo", runs_for=("staff",)
+    ),
+    ("charging_staff.demand_page", "GET"): Route("/staff/charging/demand", runs_for=("staff",)),
+    ("charging_staff.attach_demand", "POST"): Route(
+        "/staff/charging/demand/{building}/attach", ("reference",), runs_for=("staff",)
+    ),
+    ("charging_staff.qr_sheet", "GET"): Route(
+        "/staff/buildings/{building}/qr-sheet", runs_for=("staff",)
+    ),
 }
 ROUTE_KEYS = sorted(ROUTES)
 
@@ -205,6 +253,8 @@ class World:
     building_id: int
     status_ids: list[int]
     failures: list[str]
+    charger_code: str = ""
+    building_code: str = ""
 
     def query_fields(self, route: tuple[str, str]) -> list[str]:
         view = self.app.view_functions[route[0]]
@@ -212,7 +262,9 @@ class World:
         return sorted({*GENERIC_FIELDS, *declared, *ROUTES[route].fields})
 
     def path(self, route: tuple[str, str]) -> str:
-        return ROUTES[route].path.format(ref=self.item.reference)
+        return ROUTES[route].path.format(
+            ref=self.item.reference, charger=self.charger_code, building=self.building_code
+        )
 
     def send(self, persona: str, method: str, path: str, label: str, **kwargs) -> int:
         """Send one request; remember it as a failure if the answer is a 5xx."""
@@ -316,7 +368,11 @@ def world(app, db) -> World:
         clients[persona] = client
         tokens[persona] = csrf_token(client)
     statuses = [factories.status(db, slug).id for slug in ("review", "planned", "not-planned")]
+    charger = factories.charger(db, building_id=building.id)
+    db.commit()
     return World(
+        charger_code=charger.code,
+        building_code=building.code,
         app=app,
         db=db,
         clients=clients,

@@ -15,7 +15,8 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from facilities.accounts.models import Role
-from facilities.park.models import Visibility
+from facilities.charging.models import ChargerLifecycle, ChargingInterest
+from facilities.park.models import Building, Visibility
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
@@ -149,6 +150,75 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
         Case("/staff/requests/{private}/triage", Expect(SIGN_IN,   403,         403,         403,         422,        422)),
         Case("/staff/requests/{missing}/triage", Expect(SIGN_IN,   403,         403,         403,         404,        404)),
     ],
+    ("charging.charging_page", "GET"): [
+        Case("/charging",                        Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("charging.building_page", "GET"): [
+        Case("/buildings/{building}",            Expect(200,       200,         200,         200,         200,        200)),
+        Case("/buildings/NOWHERE",               Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("charging.charger_page", "GET"): [
+        Case("/charging/{charger}",              Expect(200,       200,         200,         200,         200,        200)),
+        Case("/charging/{removed}",              Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("charging.qr_svg", "GET"): [
+        Case("/charging/{charger}/qr.svg",       Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("charging.qr_png", "GET"): [
+        Case("/charging/{charger}/qr.png",       Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("charging.report_fault", "GET"): [
+        Case("/charging/{charger}/report",       Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("charging.report_fault", "POST"): [  # an empty form: anyone may report, without an account
+        Case("/charging/{charger}/report",       Expect(422,       422,         422,         422,         422,        422)),
+    ],
+    ("charging.report_sent", "GET"): [
+        Case("/charging/{charger}/report/sent",  Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("charging.confirm_report_email", "GET"): [
+        Case("/charging/reports/confirm/nope",   Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("tenant.charging_demand_page", "GET"): [
+        Case("/tenant/charging",                 Expect(SIGN_IN,   200,         200,         200,         403,        403)),
+    ],
+    ("tenant.record_charging_demand", "POST"): [  # an empty form
+        Case("/tenant/charging",                 Expect(SIGN_IN,   422,         422,         422,         403,        403)),
+    ],
+    ("tenant.withdraw_charging_demand", "POST"): [  # another company's need: nobody here may remove it
+        Case("/tenant/charging/{interest}/withdraw", Expect(SIGN_IN, 404,       404,         404,         403,        403)),
+    ],
+    ("charging_staff.chargers_page", "GET"): [
+        Case("/staff/chargers",                  Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
+    ("charging_staff.new_charger", "GET"): [
+        Case("/staff/chargers/new",              Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
+    ("charging_staff.new_charger", "POST"): [  # an empty form
+        Case("/staff/chargers/new",              Expect(SIGN_IN,   403,         403,         403,         422,        422)),
+    ],
+    ("charging_staff.edit_charger", "GET"): [
+        Case("/staff/chargers/{charger}",        Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+        Case("/staff/chargers/NOPE-1",           Expect(SIGN_IN,   403,         403,         403,         404,        404)),
+    ],
+    ("charging_staff.edit_charger", "POST"): [  # an empty form
+        Case("/staff/chargers/{charger}",        Expect(SIGN_IN,   403,         403,         403,         422,        422)),
+    ],
+    ("charging_staff.map_charger", "POST"): [  # no charger chosen: back to the list
+        Case("/staff/chargers/map",              Expect(SIGN_IN,   403,         403,         403,         Redirect("/staff/chargers#unmapped"), Redirect("/staff/chargers#unmapped"))),
+    ],
+    ("charging_staff.report_photo", "GET"): [
+        Case("/staff/charging/reports/999/photo", Expect(SIGN_IN,  403,         403,         403,         404,        404)),
+    ],
+    ("charging_staff.demand_page", "GET"): [
+        Case("/staff/charging/demand",           Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
+    ("charging_staff.attach_demand", "POST"): [  # no reference: detaches
+        Case("/staff/charging/demand/{building}/attach", Expect(SIGN_IN, 403,   403,         403,         Redirect("/staff/charging/demand"), Redirect("/staff/charging/demand"))),
+    ],
+    ("charging_staff.qr_sheet", "GET"): [
+        Case("/staff/buildings/{building}/qr-sheet", Expect(SIGN_IN, 403,       403,         403,         200,        200)),
+    ],
 }
 # fmt: on
 
@@ -210,6 +280,12 @@ def world(app, db) -> World:
     public_request = factories.service_request(db, submitter=member_a, title="A public idea")
     private_request = factories.service_request(db, submitter=member_a, title="A private fault")
     private_request.visibility = Visibility.private
+    charger = factories.charger(db)
+    removed = factories.charger(db, lifecycle=ChargerLifecycle.removed)
+    interest = ChargingInterest(
+        tenant_id=factories.tenant(db).id, building_id=charger.building_id, vehicles=3
+    )
+    db.add(interest)
     db.commit()
     assert public_request.visibility == Visibility.public
 
@@ -229,6 +305,10 @@ def world(app, db) -> World:
             "public": public_request.reference,
             "private": private_request.reference,
             "missing": "DP-1999-9999",
+            "charger": charger.code,
+            "removed": removed.code,
+            "building": db.get(Building, charger.building_id).code,
+            "interest": str(interest.id),
         },
     )
 

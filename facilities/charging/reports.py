@@ -1,0 +1,206 @@
+"""Fault reports from a charger's QR code, by people who need no account."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session, select
+
+from facilities.charging import emails
+from facilities.charging.faults import _park_text, open_fault
+from facilities.charging.models import Charger, FaultProblem, FaultReport
+from facilities.charging.ocpi import hash_token, new_token
+from facilities.core import outbox
+from facilities.core.errors import ValidationFailed
+from facilities.core.storage import Storage
+from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind, clean_one_line
+
+PROBLEM_LABELS = {
+    FaultProblem.will_not_start: _l("Charging does not start"),
+    FaultProblem.stopped: _l("Charging stopped by itself"),
+    FaultProblem.cable_damaged: _l("Cable or plug is damaged"),
+    FaultProblem.card_or_app: _l("My card or app is not accepted"),
+    FaultProblem.blocked: _l("The parking space is blocked"),
+    FaultProblem.other: _l("Something else"),
+}
+# What the park writes as the fault's public title: the same words, in its own language.
+_TITLES = {
+    FaultProblem.will_not_start: "Charging does not start",
+    FaultProblem.stopped: "Charging stopped by itself",
+    FaultProblem.cable_damaged: "Cable or plug is damaged",
+    FaultProblem.card_or_app: "My card or app is not accepted",
+    FaultProblem.blocked: "The parking space is blocked",
+    FaultProblem.other: "Something else",
+}
+PHOTO_FORMATS = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "WEBP": ("image/webp", ".webp"),
+}
+MAX_PIXELS = 40_000_000  # a phone photo is ~12 MP; refuse decompression bombs
+
+
+class FaultReportCreate(BaseModel):
+    problem: FaultProblem
+    details: str = Field(default="", max_length=2000)
+    email: str = Field(default="", max_length=254)
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def strip_text(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def one_line(cls, value: Any) -> Any:
+        return clean_one_line(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Photo:
+    data: bytes
+    content_type: str
+    suffix: str
+
+
+def read_photo(raw: bytes, *, max_bytes: int) -> Photo:
+    """A JPEG, PNG or WebP judged by its content, written anew without its metadata
+    (a phone photo carries where it was taken). Raises ValidationFailed otherwise."""
+    if len(raw) > max_bytes:
+        raise ValidationFailed(
+            {"photo": _l("The photo is too large: at most %(mb)s MB.", mb=max_bytes // 1_000_000)}
+        )
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            kind = image.format or ""
+            if kind not in PHOTO_FORMATS:
+                raise ValidationFailed({"photo": _l("Send a photo as JPEG, PNG or WebP.")})
+            if image.width * image.height > MAX_PIXELS:
+                raise ValidationFailed({"photo": _l("The photo has too many pixels.")})
+            image.load()
+            clean = ImageOps.exif_transpose(image)  # upright, as the phone showed it
+            clean.info = {}
+            if kind == "JPEG" and clean.mode not in ("RGB", "L"):
+                clean = clean.convert("RGB")
+            out = io.BytesIO()
+            clean.save(out, format=kind)  # no exif=, no info: the metadata stays behind
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ValidationFailed({"photo": _l("Send a photo as JPEG, PNG or WebP.")}) from None
+    content_type, suffix = PHOTO_FORMATS[kind]
+    return Photo(data=out.getvalue(), content_type=content_type, suffix=suffix)
+
+
+def check_email(address: str) -> str:
+    if not address:
+        return ""
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationFailed(
+            {"email": _l("Enter an e-mail address like name@example.fi, or leave it empty.")}
+        ) from None
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    report: FaultReport
+    service_request: ServiceRequest
+    merged: bool  # into a fault that was already open
+
+
+def submit_report(
+    session: Session,
+    *,
+    charger: Charger,
+    data: FaultReportCreate,
+    language: str,
+    photo: Photo | None,
+    storage: Storage | None,
+    now: datetime,
+) -> ReportOutcome:
+    """Take a QR report: into the charger's open fault, or opening one. The free text
+    goes to staff only (an internal note): the public sees the fault's title."""
+    email = check_email(data.email)
+    title = _park_text(
+        "Charger %(code)s: %(problem)s",
+        code=charger.code,
+        problem=_park_text(_TITLES[data.problem]),
+    )
+    fault, opened = open_fault(session, charger=charger, title=title, automatic=False, now=now)
+    service_request = session.get_one(ServiceRequest, fault.request_id)
+    photo_key = ""
+    if photo is not None and storage is not None:
+        photo_key = storage.save(photo.data, suffix=photo.suffix)
+    token = new_token() if email else ""
+    assert charger.id is not None and service_request.id is not None
+    report = FaultReport(
+        charger_id=charger.id,
+        request_id=service_request.id,
+        problem=data.problem,
+        details=data.details,
+        email=email,
+        language=language,
+        confirm_token_hash=hash_token(token) if token else "",
+        photo_key=photo_key,
+        photo_type=photo.content_type if photo else "",
+        created_at=now,
+    )
+    session.add(report)
+    session.flush()
+    note = _park_text(
+        "Report from the QR code of charger %(code)s: %(problem)s.",
+        code=charger.code,
+        problem=_park_text(_TITLES[data.problem]),
+    )
+    if data.details:
+        note += "\n\n> " + data.details.replace("\n", "\n> ")
+    if photo_key:
+        note += "\n\n" + _park_text("A photo is attached to the report.")
+    session.add(
+        RequestUpdate(
+            request_id=service_request.id,
+            kind=UpdateKind.internal_note,
+            body=note,
+            created_at=now,
+            published_at=now,
+        )
+    )
+    session.flush()
+    if token:
+        outbox.queue(
+            session, emails.report_confirmation(report=report, charger=charger, token=token)
+        )
+    return ReportOutcome(report=report, service_request=service_request, merged=not opened)
+
+
+def confirm_report(session: Session, *, token: str, now: datetime) -> FaultReport | None:
+    """Confirm the address of a report by its link; None for an unknown link."""
+    if not token or len(token) > 100:
+        return None
+    report = session.exec(
+        select(FaultReport).where(FaultReport.confirm_token_hash == hash_token(token))
+    ).first()
+    if report is None:
+        return None
+    if report.confirmed_at is None:
+        report.confirmed_at = now
+        session.add(report)
+        session.flush()
+    return report
+
+
+def reports_of(session: Session, service_request: ServiceRequest) -> list[FaultReport]:
+    return list(
+        session.exec(
+            select(FaultReport)
+            .where(FaultReport.request_id == service_request.id)
+            .order_by(FaultReport.created_at)  # type: ignore[arg-type]
+        ).all()
+    )

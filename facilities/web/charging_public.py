@@ -1,0 +1,280 @@
+"""Charging for everyone: the park's Charging page, building pages, chargers, QR reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_limiter import RequestLimit
+from sqlmodel import col, select
+
+from facilities.charging import qr
+from facilities.charging.demand import demand_by_building, public_demand
+from facilities.charging.models import Charger, ChargerLifecycle
+from facilities.charging.registry import CONNECTOR_LABELS, by_code
+from facilities.charging.reports import (
+    PROBLEM_LABELS,
+    FaultReportCreate,
+    confirm_report,
+    read_photo,
+    submit_report,
+)
+from facilities.charging.status import charger_states
+from facilities.core.db import get_session
+from facilities.core.errors import ValidationFailed
+from facilities.core.models import utcnow
+from facilities.core.storage import get_storage
+from facilities.extensions import limiter
+from facilities.park.models import Building, Visibility
+from facilities.requests.models import ServiceRequest
+from facilities.requests.queries import status_ids_by_kind, status_is
+from facilities.requests.workflow import OPEN_KINDS
+from facilities.settings import get_settings
+from facilities.web.access import public, wants_json
+from facilities.web.forms import parse_form
+from facilities.web.htmx import render
+
+blueprint = Blueprint("charging", __name__)
+
+REPORT_LIMIT = "5 per 10 minutes;20 per day"  # per address: a person reports one or two
+REFRESH_SECONDS = 30
+
+
+def _stale_after() -> timedelta:
+    return timedelta(minutes=get_settings().charging_stale_after_minutes)
+
+
+def _states(building: Building | None = None):
+    return charger_states(
+        get_session(),
+        stale_after=_stale_after(),
+        building_id=building.id if building else None,
+    )
+
+
+def _context() -> dict:
+    return {"connector_labels": CONNECTOR_LABELS, "refresh_seconds": REFRESH_SECONDS}
+
+
+@blueprint.get("/charging")
+@public
+def charging_page():
+    states = _states()
+    demand = {
+        entry.building.id: public_demand(entry)
+        for entry in demand_by_building(get_session(), with_companies=False)
+    }
+    response = render(
+        "charging/park.html",
+        "charging/_status.html",
+        states=states,
+        demand=demand,
+        fragment_url=url_for("charging.charging_page"),
+        **_context(),
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blueprint.get("/buildings/<code>")
+@public
+def building_page(code: str):
+    db = get_session()
+    building = db.exec(select(Building).where(Building.code == code.upper())).first()
+    if building is None:
+        abort(404)
+    states = _states(building)
+    entry = next(
+        (e for e in demand_by_building(db, with_companies=False) if e.building.id == building.id),
+        None,
+    )
+    open_ids = [i for kind in OPEN_KINDS for i in status_ids_by_kind(db).get(kind, [])]
+    open_requests = db.exec(
+        select(ServiceRequest)
+        .where(
+            ServiceRequest.building_id == building.id,
+            ServiceRequest.visibility == Visibility.public,
+            status_is(open_ids),
+        )
+        .order_by(col(ServiceRequest.updated_at).desc())
+        .limit(10)
+    ).all()
+    response = render(
+        "charging/building.html",
+        "charging/_status.html",
+        building=building,
+        states=states,
+        demand={building.id: public_demand(entry) if entry else None},
+        open_requests=open_requests,
+        fragment_url=url_for("charging.building_page", code=building.code),
+        **_context(),
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _charger_or_404(code: str) -> Charger:
+    charger = by_code(get_session(), code)
+    if charger is None or charger.lifecycle is ChargerLifecycle.removed:
+        abort(404)
+    return charger
+
+
+@blueprint.get("/charging/<code>")
+@public
+def charger_page(code: str):
+    charger = _charger_or_404(code)
+    states = charger_states(get_session(), stale_after=_stale_after(), charger_id=charger.id)
+    response = render(
+        "charging/charger.html",
+        "charging/_status.html",
+        state=states[0],
+        states=states,
+        demand={},
+        fragment_url=url_for("charging.charger_page", code=charger.code),
+        **_context(),
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blueprint.get("/charging/<code>/qr.svg")
+@public
+def qr_svg(code: str):
+    response = make_response(qr.qr_svg(_charger_or_404(code), scale=8))
+    response.mimetype = "image/svg+xml"
+    response.headers["Content-Disposition"] = f'inline; filename="charger-{code.upper()}.svg"'
+    return response
+
+
+@blueprint.get("/charging/<code>/qr.png")
+@public
+def qr_png(code: str):
+    response = make_response(qr.qr_png(_charger_or_404(code)))
+    response.mimetype = "image/png"
+    response.headers["Content-Disposition"] = f'inline; filename="charger-{code.upper()}.png"'
+    return response
+
+
+def _report_form(charger: Charger, form: dict, errors: dict, status: int = 200) -> Response:
+    return make_response(
+        render_template(
+            "charging/report.html",
+            charger=charger,
+            form=form,
+            errors=errors,
+            problems=PROBLEM_LABELS,
+        ),
+        status,
+    )
+
+
+def _too_many_reports(limit: RequestLimit) -> Response:
+    minutes = max(1, round((limit.reset_at - utcnow().timestamp()) / 60))
+    charger = by_code(get_session(), request.view_args.get("code", "") if request.view_args else "")
+    message = ngettext(
+        "Too many reports from this connection. Try again in %(num)s minute.",
+        "Too many reports from this connection. Try again in %(num)s minutes.",
+        minutes,
+    )
+    if charger is None:
+        return make_response(message, 429)
+    response = _report_form(charger, request.form.to_dict(), {"__all__": message}, 429)
+    response.headers["Retry-After"] = str(minutes * 60)
+    return response
+
+
+@blueprint.route("/charging/<code>/report", methods=["GET", "POST"])
+@public
+@limiter.limit(REPORT_LIMIT, methods=["POST"], on_breach=_too_many_reports)
+def report_fault(code: str):
+    charger = _charger_or_404(code)
+    if request.method == "GET":
+        return _report_form(charger, {"problem": request.args.get("problem", "")}, {})
+    if request.form.get("website"):
+        # the honeypot: people never see this field; a bot that fills it is thanked and ignored
+        return redirect(url_for("charging.report_sent", code=charger.code))
+    data, errors = parse_form(FaultReportCreate, request.form)
+    photo = None
+    upload = request.files.get("photo")
+    db = get_session()
+    try:
+        if upload is not None and upload.filename:
+            photo = read_photo(upload.read(), max_bytes=get_settings().upload_max_bytes)
+        if data is not None and not errors:
+            outcome = submit_report(
+                db,
+                charger=charger,
+                data=data,
+                language=str(get_locale() or "fi")[:2],
+                photo=photo,
+                storage=get_storage(),
+                now=utcnow(),
+            )
+            db.commit()
+            return redirect(
+                url_for(
+                    "charging.report_sent",
+                    code=charger.code,
+                    reference=outcome.service_request.reference,
+                    merged=int(outcome.merged),
+                    email=int(bool(outcome.report.email)),
+                )
+            )
+    except ValidationFailed as failure:
+        db.rollback()
+        errors = {**errors, **{key: str(message) for key, message in failure.errors.items()}}
+    return _report_form(charger, request.form.to_dict(), errors, 422)
+
+
+@blueprint.get("/charging/<code>/report/sent")
+@public
+def report_sent(code: str):
+    charger = _charger_or_404(code)
+    reference = request.args.get("reference", "")
+    service_request = None
+    if reference:
+        service_request = (
+            get_session()
+            .exec(select(ServiceRequest).where(ServiceRequest.reference == reference[:30]))
+            .first()
+        )
+        if service_request is not None and service_request.visibility != Visibility.public:
+            service_request = None
+    return render_template(
+        "charging/report_sent.html",
+        charger=charger,
+        service_request=service_request,
+        merged=request.args.get("merged") == "1",
+        asked_email=request.args.get("email") == "1",
+    )
+
+
+@blueprint.get("/charging/reports/confirm/<token>")
+@public
+def confirm_report_email(token: str):
+    db = get_session()
+    report = confirm_report(db, token=token, now=utcnow())
+    db.commit()
+    if report is None:
+        if wants_json():
+            abort(404)
+        return make_response(
+            render_template("charging/report_confirmed.html", report=None, charger=None), 404
+        )
+    charger = db.get(Charger, report.charger_id)
+    return render_template("charging/report_confirmed.html", report=report, charger=charger)
+
+
+_ = _  # gettext is used by templates through the app; keep the import for extraction

@@ -1,0 +1,320 @@
+"""Staff: the charger registry, EVSEs to map, faults and reports, demand, QR sheets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlmodel import col, select
+
+from facilities.charging.demand import attach_to_request, demand_by_building
+from facilities.charging.models import (
+    Charger,
+    ChargerFault,
+    ChargerLifecycle,
+    FaultReport,
+    OcpiParty,
+)
+from facilities.charging.registry import (
+    CONNECTOR_LABELS,
+    CONNECTOR_TYPES,
+    ChargerForm,
+    add_charger,
+    by_code,
+    change_charger,
+    form_values,
+    map_evse,
+)
+from facilities.charging.reports import PROBLEM_LABELS
+from facilities.charging.status import charger_states, unmapped_evses
+from facilities.core.db import get_session
+from facilities.core.errors import ValidationFailed
+from facilities.core.storage import get_storage
+from facilities.park.models import Building
+from facilities.park.queries import buildings
+from facilities.requests.models import ServiceRequest
+from facilities.settings import get_settings
+from facilities.web.access import staff_only
+
+blueprint = Blueprint("charging_staff", __name__, url_prefix="/staff")
+
+
+def _stale_after() -> timedelta:
+    return timedelta(minutes=get_settings().charging_stale_after_minutes)
+
+
+@blueprint.get("/chargers")
+@staff_only
+def chargers_page():
+    db = get_session()
+    states = charger_states(
+        db, stale_after=_stale_after(), include_removed=True, public_requests_only=False
+    )
+    parties = db.exec(select(OcpiParty).order_by(col(OcpiParty.name))).all()
+    open_faults = {
+        fault.charger_id: fault
+        for fault in db.exec(select(ChargerFault).where(col(ChargerFault.open).is_(True)))
+    }
+    fault_requests = (
+        {
+            item.id: item
+            for item in db.exec(
+                select(ServiceRequest).where(
+                    col(ServiceRequest.id).in_([f.request_id for f in open_faults.values()])
+                )
+            )
+        }
+        if open_faults
+        else {}
+    )
+    return render_template(
+        "charging/staff/chargers.html",
+        states=states,
+        parties=parties,
+        unmapped=unmapped_evses(db),
+        open_faults=open_faults,
+        fault_requests=fault_requests,
+        connector_labels=CONNECTOR_LABELS,
+        chargers=[
+            state.charger for state in states if state.charger.lifecycle != ChargerLifecycle.removed
+        ],
+    )
+
+
+def _form_page(*, charger: Charger | None, form: dict, errors: dict, status: int = 200) -> Response:
+    db = get_session()
+    faults, reports = [], []
+    if charger is not None:
+        faults = db.exec(
+            select(ChargerFault, ServiceRequest)
+            .join(ServiceRequest, col(ServiceRequest.id) == ChargerFault.request_id)
+            .where(ChargerFault.charger_id == charger.id)
+            .order_by(col(ChargerFault.opened_at).desc())
+            .limit(20)
+        ).all()
+        reports = db.exec(
+            select(FaultReport)
+            .where(FaultReport.charger_id == charger.id)
+            .order_by(col(FaultReport.created_at).desc())
+            .limit(20)
+        ).all()
+    return make_response(
+        render_template(
+            "charging/staff/charger_form.html",
+            charger=charger,
+            form=form,
+            errors=errors,
+            buildings=buildings(db),
+            connector_types=CONNECTOR_TYPES,
+            connector_labels=CONNECTOR_LABELS,
+            lifecycles=list(ChargerLifecycle),
+            faults=faults,
+            reports=reports,
+            problems=PROBLEM_LABELS,
+        ),
+        status,
+    )
+
+
+def _submitted_form() -> dict:
+    form = request.form.to_dict()
+    form["connectors"] = request.form.getlist("connectors")
+    return form
+
+
+def _read_form() -> tuple[ChargerForm | None, dict[str, str]]:
+    from pydantic import ValidationError
+
+    from facilities.web.forms import messages_for
+
+    try:
+        return ChargerForm.model_validate(_submitted_form()), {}
+    except ValidationError as error:
+        return None, messages_for(error)
+
+
+@blueprint.route("/chargers/new", methods=["GET", "POST"])
+@staff_only
+def new_charger():
+    if request.method == "GET":
+        return _form_page(
+            charger=None,
+            form={
+                "lifecycle": "planned",
+                "connectors": ["IEC_62196_T2"],
+                "power_kw": "11",
+                "building_id": request.args.get("building", ""),
+            },
+            errors={},
+        )
+    data, errors = _read_form()
+    if data is not None:
+        db = get_session()
+        try:
+            charger = add_charger(db, actor=current_user, data=data)
+        except ValidationFailed as failure:
+            db.rollback()
+            errors = {key: str(message) for key, message in failure.errors.items()}
+        else:
+            db.commit()
+            flash(_("Charger %(code)s was added.", code=charger.code), "success")
+            return redirect(url_for("charging_staff.chargers_page"))
+    return _form_page(charger=None, form=_submitted_form(), errors=errors, status=422)
+
+
+@blueprint.route("/chargers/<code>", methods=["GET", "POST"])
+@staff_only
+def edit_charger(code: str):
+    db = get_session()
+    charger = by_code(db, code)
+    if charger is None:
+        abort(404)
+    if request.method == "GET":
+        values = form_values(db, charger)
+        return _form_page(charger=charger, form=values, errors={})
+    data, errors = _read_form()
+    if data is not None:
+        try:
+            changed = change_charger(db, actor=current_user, charger=charger, data=data)
+        except ValidationFailed as failure:
+            db.rollback()
+            errors = {key: str(message) for key, message in failure.errors.items()}
+        else:
+            db.commit()
+            if changed:
+                flash(_("Charger %(code)s was saved.", code=charger.code), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("charging_staff.edit_charger", code=charger.code))
+    db.rollback()
+    charger = by_code(db, code) or charger
+    return _form_page(charger=charger, form=_submitted_form(), errors=errors, status=422)
+
+
+@blueprint.post("/chargers/map")
+@staff_only
+def map_charger():
+    db = get_session()
+    charger = by_code(db, request.form.get("charger", ""))
+    location_id = request.form.get("location_id", "")[:36]
+    evse_uid = request.form.get("evse_uid", "")[:36]
+    if charger is None:
+        flash(_("Choose the charger this EVSE belongs to."), "error")
+        return redirect(url_for("charging_staff.chargers_page") + "#unmapped")
+    try:
+        map_evse(
+            db, actor=current_user, charger=charger, location_id=location_id, evse_uid=evse_uid
+        )
+    except (ValidationFailed, ValueError) as failure:
+        db.rollback()
+        messages = getattr(failure, "errors", {}) or {"": _("Check this value.")}
+        flash(" ".join(str(message) for message in messages.values()), "error")
+    else:
+        db.commit()
+        flash(
+            _(
+                "Charger %(code)s now shows the status of EVSE %(uid)s.",
+                code=charger.code,
+                uid=evse_uid,
+            ),
+            "success",
+        )
+    return redirect(url_for("charging_staff.chargers_page"))
+
+
+@blueprint.get("/charging/reports/<int:report_id>/photo")
+@staff_only
+def report_photo(report_id: int):
+    report = get_session().get(FaultReport, report_id)
+    if report is None or not report.photo_key:
+        abort(404)
+    data = get_storage().load(report.photo_key)
+    if data is None:
+        abort(404)
+    response = make_response(data)
+    response.mimetype = report.photo_type or "application/octet-stream"
+    response.headers["Content-Disposition"] = f'inline; filename="report-{report.id}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@blueprint.get("/charging/demand")
+@staff_only
+def demand_page():
+    return render_template(
+        "charging/staff/demand.html",
+        entries=demand_by_building(get_session(), with_companies=True),
+    )
+
+
+@blueprint.post("/charging/demand/<code>/attach")
+@staff_only
+def attach_demand(code: str):
+    db = get_session()
+    building = db.exec(select(Building).where(Building.code == code.upper())).first()
+    if building is None:
+        abort(404)
+    reference = request.form.get("reference", "").strip().upper()[:30]
+    service_request = None
+    if reference:
+        service_request = db.exec(
+            select(ServiceRequest).where(ServiceRequest.reference == reference)
+        ).first()
+        if service_request is None:
+            flash(_("No request has the reference %(reference)s.", reference=reference), "error")
+            return redirect(url_for("charging_staff.demand_page"))
+    count = attach_to_request(
+        db, actor=current_user, building=building, service_request=service_request
+    )
+    db.commit()
+    if service_request:
+        flash(
+            _(
+                "The demand of %(building)s (%(count)s companies) is attached to %(reference)s.",
+                building=building.name,
+                count=count,
+                reference=service_request.reference,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "The demand of %(building)s is no longer attached to a request.",
+                building=building.name,
+            ),
+            "info",
+        )
+    return redirect(url_for("charging_staff.demand_page"))
+
+
+@blueprint.get("/buildings/<code>/qr-sheet")
+@staff_only
+def qr_sheet(code: str):
+    db = get_session()
+    building = db.exec(select(Building).where(Building.code == code.upper())).first()
+    if building is None:
+        abort(404)
+    chargers = db.exec(
+        select(Charger)
+        .where(
+            Charger.building_id == building.id,
+            col(Charger.lifecycle).in_([ChargerLifecycle.operational, ChargerLifecycle.installing]),
+        )
+        .order_by(col(Charger.code))
+    ).all()
+    return render_template("charging/staff/qr_sheet.html", building=building, chargers=chargers)
