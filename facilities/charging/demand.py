@@ -222,3 +222,8 @@ def demand_of_request(session: Session, service_request: ServiceRequest) -> dict
         )
     ).one()
     return {"companies": int(companies), "vehicles": int(vehicles)}
+
+
+def public_request_demand(totals: dict[str, int]) -> dict[str, int] | None:
+    """A request's attached demand as anyone may see it (see PUBLIC_MINIMUM_COMPANIES)."""
+    return totals if totals["companies"] >= PUBLIC_MINIMUM_COMPANIES else None

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -199,12 +200,22 @@ def sync_faults(session: Session, now: datetime | None = None) -> int:
             )
         )
     }
+    # A fault closed during an outage (staff judged it) is not reopened for the same
+    # outage: only a new one, whose status changed after the close, opens a fault again.
+    last_closed = dict(
+        session.exec(
+            select(ChargerFault.charger_id, func.max(ChargerFault.closed_at)).group_by(
+                col(ChargerFault.charger_id)
+            )
+        ).all()
+    )
     changes = 0
     for charger_id, fault in list(open_faults.items()):
         if fault.request_id in handled:  # staff closed the request themselves
             charger = session.get_one(Charger, charger_id)
             close_fault(session, fault=fault, charger=charger, now=now, fixed=False)
             del open_faults[charger_id]
+            last_closed[charger_id] = now
             changes += 1
     for state in states:
         charger, evse = state.charger, state.evse
@@ -214,17 +225,21 @@ def sync_faults(session: Session, now: datetime | None = None) -> int:
         changed_at = evse.status_changed_at
         if changed_at.tzinfo is None:
             changed_at = changed_at.replace(tzinfo=now.tzinfo)
+        closed = last_closed.get(charger.id or 0)
+        if closed is not None and closed.tzinfo is None:
+            closed = closed.replace(tzinfo=now.tzinfo)
         if evse.status in FAULTY and now - changed_at >= fault_after:
             if fault is None:
-                title = _park_text(
-                    "Charger %(code)s is out of order (%(building)s)",
-                    code=charger.code,
-                    building=state.building.name,
-                )
-                _, opened = open_fault(
-                    session, charger=charger, title=title, automatic=True, now=now
-                )
-                changes += int(opened)
+                if closed is None or changed_at > closed:
+                    title = _park_text(
+                        "Charger %(code)s is out of order (%(building)s)",
+                        code=charger.code,
+                        building=state.building.name,
+                    )
+                    _, opened = open_fault(
+                        session, charger=charger, title=title, automatic=True, now=now
+                    )
+                    changes += int(opened)
             elif not fault.automatic:
                 # a person reported it and the operator confirms: recovery closes it
                 fault.automatic = True
