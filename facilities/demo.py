@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlmodel import Session, select
 from facilities.accounts.models import Role
 from facilities.accounts.users import create_user
 from facilities.core.models import utcnow
+from facilities.demo_charging import load_charging
 from facilities.park.models import Building, Category, CategoryKind, Site, Tenant, Visibility
 from facilities.park.queries import business_id
 from facilities.requests.intake import submit_request
@@ -372,8 +374,11 @@ REQUESTS = [
 ]
 
 
-def load_demo_data(session: Session, *, now: datetime | None = None) -> bool:
-    """Load the demo park once; returns False when it was already there."""
+def load_demo_data(
+    session: Session, *, now: datetime | None = None, operator_token: str | None = None
+) -> bool:
+    """Load the demo park once; returns False when it was already there. The demo charge
+    point operator calls the OCPI receiver with `operator_token` (random when not given)."""
     if session.exec(select(Site).where(Site.code == SITE_CODE)).first() is not None:
         return False
     now = now or utcnow()
@@ -423,11 +428,18 @@ def load_demo_data(session: Session, *, now: datetime | None = None) -> bool:
             role=role,
             tenant_id=tenants[tenant_name].id if tenant_name else None,
         )
-    _load_requests(session, users=users, categories=categories, buildings=buildings, now=now)
+    ev = _load_requests(session, users=users, categories=categories, buildings=buildings, now=now)
+    load_charging(
+        session,
+        now=now,
+        token=operator_token or secrets.token_urlsafe(32),
+        users=users,
+        ev_request=ev,
+    )
     return True
 
 
-def _load_requests(session, *, users, categories, buildings, now) -> None:
+def _load_requests(session, *, users, categories, buildings, now) -> ServiceRequest:
     statuses = {status.slug: status for status in session.exec(select(Status)).all()}
     staff = users["huolto@digipolis.example"]
     quarters = quarter_choices(now.date())
@@ -457,6 +469,7 @@ def _load_requests(session, *, users, categories, buildings, now) -> None:
                 notify=False,
             )
     _schedule_posts(session, created["ev"], staff=staff, now=now)
+    return created["ev"]
 
 
 def _step_form(service_request, step, statuses, quarters, created) -> ServiceRequestTriage:

@@ -67,7 +67,7 @@ def new_page(browser, request):
             blocked.append(message.text)
 
     def make(**options):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
         contexts.append(context)
         page = context.new_page()
         page.on("console", note_csp)

@@ -1,0 +1,84 @@
+"""Charging in real Chromium: a driver's phone from the QR code to the thank-you page, and
+the Charging page with and without JavaScript."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from facilities.charging.models import FaultReport
+from facilities.core.models import utcnow
+from facilities.requests.models import ServiceRequest
+from tests import factories
+from tests.browser.test_journey import assert_accessible
+from tests.charging.helpers import mapped_charger, push_status
+
+pytestmark = pytest.mark.browser
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def _photo(tmp_path):
+    path = tmp_path / "laturi.jpg"
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(path, format="JPEG")
+    return path
+
+
+def test_a_driver_reports_a_fault_from_the_qr_code_on_a_phone(live_server, new_page, db, tmp_path):
+    factories.site(db)
+    charger = factories.charger(db, code="SEN-2", name="Sensori 2")
+    db.commit()
+    page = new_page(**PHONE)
+    page.goto(f"{live_server}/charging/{charger.code}/report")  # what the QR code holds
+    assert_accessible(page)
+    # fits the phone: nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.locator("#problem-cable_damaged").check()
+    page.locator("#details").fill("Kaapelin pää on haljennut.")
+    page.locator("#photo").set_input_files(str(_photo(tmp_path)))
+    page.locator("#email").fill("not an address")
+    page.locator("form.card button[type=submit]").click()
+    # a mistake keeps what was typed, and says what is wrong
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#details")).to_have_value("Kaapelin pää on haljennut.")
+    expect(page.locator("#problem-cable_damaged")).to_be_checked()
+    assert_accessible(page)
+
+    page.locator("#email").fill("kuljettaja@example.fi")
+    page.locator("#photo").set_input_files(str(_photo(tmp_path)))  # files are not kept
+    page.locator("form.card button[type=submit]").click()
+    page.wait_for_url("**/report/sent**")
+    expect(page.locator("h1")).to_be_visible()
+    assert_accessible(page)
+
+    report = db.exec(select(FaultReport)).one()
+    assert report.email == "kuljettaja@example.fi" and report.photo_key
+    item = db.get(ServiceRequest, report.request_id)
+    assert item.reference in page.content()
+
+
+def test_the_charging_page_without_javascript_and_refreshing_itself_with_it(
+    live_server, new_page, db, monkeypatch
+):
+    charger = mapped_charger(db, status="AVAILABLE", at=utcnow().replace(microsecond=0))
+    plain = new_page(java_script_enabled=False)
+    plain.goto(f"{live_server}/charging")
+    card = plain.locator(".charger-card", has_text=charger.code)
+    expect(card.locator(".live--available")).to_be_visible()
+    plain.get_by_role("link", name=charger.code).click()  # a real link, no script needed
+    assert plain.url.endswith(f"/charging/{charger.code}")
+
+    monkeypatch.setattr("facilities.web.charging_public.REFRESH_SECONDS", 1)
+    live = new_page()
+    live.goto(f"{live_server}/charging")
+    assert_accessible(live)
+    push_status(db, "CHARGING", utcnow())
+    # the fragment polls its own URL: the new status arrives without a reload
+    expect(
+        live.locator(".charger-card", has_text=charger.code).locator(".live--charging")
+    ).to_be_visible(timeout=5_000)
+    assert live.evaluate("performance.getEntriesByType('navigation').length") == 1
