@@ -3,8 +3,6 @@ the Charging page with and without JavaScript."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
