@@ -10,6 +10,7 @@ import base64
 import logging
 import random
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import httpx
 from sqlmodel import Session, col, select
@@ -23,6 +24,7 @@ from facilities.charging.models import (
     ChargingInterest,
     ChargingTime,
     EvseStatus,
+    FaultProblem,
     OcpiEvse,
 )
 from facilities.charging.reports import FaultReportCreate, submit_report
@@ -38,9 +40,21 @@ LOCATIONS = {  # location id: building code, street address
     "KLO-TEKNO": ("TEKNOLOGIATALO", "Tietokatu 5"),
     "KLO-HALLI5": ("HALLI5", "Teollisuustie 12"),
 }
-# code, building, name, location note, kW, connectors, lifecycle, OCPI (location, EVSE)
+
+
+class DemoCharger(NamedTuple):
+    code: str
+    building: str
+    name: str
+    note: str
+    kw: int
+    connectors: list[str]
+    lifecycle: str
+    ocpi: tuple[str, str] | None  # location id, EVSE uid
+
+
 CHARGERS = [
-    (
+    DemoCharger(
         "SEN-1",
         "SENSORI",
         "Sensori 1",
@@ -50,7 +64,7 @@ CHARGERS = [
         "operational",
         ("KLO-SENSORI", "SEN1"),
     ),
-    (
+    DemoCharger(
         "SEN-2",
         "SENSORI",
         "Sensori 2",
@@ -60,7 +74,7 @@ CHARGERS = [
         "operational",
         ("KLO-SENSORI", "SEN2"),
     ),
-    (
+    DemoCharger(
         "SEN-3",
         "SENSORI",
         "Sensori 3",
@@ -70,7 +84,7 @@ CHARGERS = [
         "operational",
         ("KLO-SENSORI", "SEN3"),
     ),
-    (
+    DemoCharger(
         "SEN-4",
         "SENSORI",
         "Sensori pikalaturi",
@@ -80,9 +94,13 @@ CHARGERS = [
         "operational",
         ("KLO-SENSORI", "SEN4"),
     ),
-    ("SEN-5", "SENSORI", "Sensori 5", "Esteetön paikka 1", 11, ["IEC_62196_T2"], "planned", None),
-    ("SEN-6", "SENSORI", "Sensori 6", "Esteetön paikka 2", 11, ["IEC_62196_T2"], "planned", None),
-    (
+    DemoCharger(
+        "SEN-5", "SENSORI", "Sensori 5", "Esteetön paikka 1", 11, ["IEC_62196_T2"], "planned", None
+    ),
+    DemoCharger(
+        "SEN-6", "SENSORI", "Sensori 6", "Esteetön paikka 2", 11, ["IEC_62196_T2"], "planned", None
+    ),
+    DemoCharger(
         "TEK-1",
         "TEKNOLOGIATALO",
         "Teknologiatalo 1",
@@ -92,7 +110,7 @@ CHARGERS = [
         "operational",
         ("KLO-TEKNO", "TEK1"),
     ),
-    (
+    DemoCharger(
         "TEK-2",
         "TEKNOLOGIATALO",
         "Teknologiatalo 2",
@@ -120,6 +138,11 @@ DEMAND = [  # company, building, vehicles, km a day, when
     ("Lumo Circular Oy", "HALLI5", 5, 150, ChargingTime.overnight),
     ("Perämeren Automaatio Oy", "HALLI5", 3, 90, ChargingTime.both),
 ]
+
+
+def _id(row: Building | Tenant) -> int:
+    assert row.id is not None
+    return row.id
 
 
 def _evse(uid: str, status: str, kw: int, connectors: list[str], at: datetime) -> dict:
@@ -153,14 +176,14 @@ def load_charging(
     )
     party.registered, party.last_contact_at = True, now
     buildings = {b.code: b for b in session.exec(select(Building)).all()}
-    specs = {spec[7][1]: spec for spec in CHARGERS if spec[7]}
+    specs = {spec.ocpi[1]: spec for spec in CHARGERS if spec.ocpi}
     since = now - timedelta(hours=3)
     for location_id, (building_code, street) in LOCATIONS.items():
         building = buildings[building_code]
         evses = [
-            _evse(uid, START_STATUS[uid], spec[4], spec[5], since)
+            _evse(uid, START_STATUS[uid], spec.kw, spec.connectors, since)
             for uid, spec in specs.items()
-            if spec[7][0] == location_id
+            if spec.ocpi and spec.ocpi[0] == location_id
         ]
         if location_id == "KLO-HALLI5":  # sent by the operator, mapped by nobody yet
             evses = [_evse("H5-1", "AVAILABLE", 22, ["IEC_62196_T2"], since)]
@@ -191,7 +214,7 @@ def load_charging(
     for code, building_code, title, note, kw, connectors, lifecycle, mapping in CHARGERS:
         session.add(
             Charger(
-                building_id=buildings[building_code].id,
+                building_id=_id(buildings[building_code]),
                 code=code,
                 name=title,
                 location_note=note,
@@ -208,8 +231,8 @@ def load_charging(
     for company, building_code, vehicles, km, when in DEMAND:
         session.add(
             ChargingInterest(
-                tenant_id=tenants[company].id,
-                building_id=buildings[building_code].id,
+                tenant_id=_id(tenants[company]),
+                building_id=_id(buildings[building_code]),
                 vehicles=vehicles,
                 daily_km=km,
                 charging_time=when,
@@ -231,7 +254,8 @@ def load_charging(
         session,
         charger=fast,
         data=FaultReportCreate(
-            problem="will_not_start", details="Näytössä lukee 'Error 42', maksu ei käynnisty."
+            problem=FaultProblem.will_not_start,
+            details="Näytössä lukee 'Error 42', maksu ei käynnisty.",
         ),
         language="fi",
         photo=None,

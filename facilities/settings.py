@@ -88,7 +88,6 @@ class Settings(BaseSettings):
     # status not heard of (no push, no pull) this long is shown as unknown.
     charging_fault_after_minutes: int = Field(default=15, ge=0, le=24 * 60)
     charging_stale_after_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
-    ocpi_party_id: str = Field(default="DGP", min_length=3, max_length=3)  # ours, country FI
     upload_folder: str = ""  # empty: uploads/ in the instance folder
     upload_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 

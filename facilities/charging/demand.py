@@ -198,10 +198,10 @@ def demand_by_building(session: Session, *, with_companies: bool) -> list[Buildi
         if request_ids
         else {}
     )
-    for building_id, entry in result.items():
+    for key, entry in result.items():
         if entry.vehicles:
-            entry.daily_km = round(km_total.get(building_id or 0, 0) / entry.vehicles)
-        request_id = request_ids.get(building_id or 0)
+            entry.daily_km = round(km_total.get(key or 0, 0) / entry.vehicles)
+        request_id = request_ids.get(key or 0)
         entry.request = requests.get(request_id) if request_id else None
     return list(result.values())
 

@@ -210,10 +210,10 @@ def sync_faults(session: Session, now: datetime | None = None) -> int:
         ).all()
     )
     changes = 0
-    for charger_id, fault in list(open_faults.items()):
-        if fault.request_id in handled:  # staff closed the request themselves
+    for charger_id, handled_fault in list(open_faults.items()):
+        if handled_fault.request_id in handled:  # staff closed the request themselves
             charger = session.get_one(Charger, charger_id)
-            close_fault(session, fault=fault, charger=charger, now=now, fixed=False)
+            close_fault(session, fault=handled_fault, charger=charger, now=now, fixed=False)
             del open_faults[charger_id]
             last_closed[charger_id] = now
             changes += 1

@@ -94,7 +94,9 @@ def charger_states(
     """Every charger (of a building, or one) with its live status, in one query."""
     now = now or utcnow()
     statement = (
-        select(Charger, Building, OcpiEvse, OcpiParty.last_contact_at, ServiceRequest)
+        select(  # type: ignore[call-overload]  # five entities: beyond sqlmodel's overloads
+            Charger, Building, OcpiEvse, OcpiParty.last_contact_at, ServiceRequest
+        )
         .join(Building, col(Building.id) == Charger.building_id)
         .outerjoin(
             OcpiLocation,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -17,8 +19,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from facilities.charging.client import OcpiClientError
+from facilities.charging.connect import connect_operator, endpoint_url, our_versions_url
 from facilities.charging.demand import attach_to_request, demand_by_building
 from facilities.charging.models import (
     Charger,
@@ -27,6 +32,7 @@ from facilities.charging.models import (
     FaultReport,
     OcpiParty,
 )
+from facilities.charging.ocpi import OcpiError, add_party
 from facilities.charging.registry import (
     CONNECTOR_LABELS,
     CONNECTOR_TYPES,
@@ -39,6 +45,7 @@ from facilities.charging.registry import (
 )
 from facilities.charging.reports import PROBLEM_LABELS
 from facilities.charging.status import charger_states, unmapped_evses
+from facilities.core import audit
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
 from facilities.core.storage import get_storage
@@ -46,7 +53,7 @@ from facilities.park.models import Building
 from facilities.park.queries import buildings
 from facilities.requests.models import ServiceRequest
 from facilities.settings import get_settings
-from facilities.web.access import staff_only
+from facilities.web.access import admin_only, staff_only
 
 blueprint = Blueprint("charging_staff", __name__, url_prefix="/staff")
 
@@ -62,7 +69,9 @@ def chargers_page():
     states = charger_states(
         db, stale_after=_stale_after(), include_removed=True, public_requests_only=False
     )
-    parties = db.exec(select(OcpiParty).order_by(col(OcpiParty.name))).all()
+    parties = db.exec(
+        select(OcpiParty).where(OcpiParty.country_code != "").order_by(col(OcpiParty.name))
+    ).all()
     open_faults = {
         fault.charger_id: fault
         for fault in db.exec(select(ChargerFault).where(col(ChargerFault.open).is_(True)))
@@ -95,7 +104,8 @@ def chargers_page():
 
 def _form_page(*, charger: Charger | None, form: dict, errors: dict, status: int = 200) -> Response:
     db = get_session()
-    faults, reports = [], []
+    faults: Sequence[tuple[ChargerFault, ServiceRequest]] = []
+    reports: Sequence[FaultReport] = []
     if charger is not None:
         faults = db.exec(
             select(ChargerFault, ServiceRequest)
@@ -128,8 +138,8 @@ def _form_page(*, charger: Charger | None, form: dict, errors: dict, status: int
     )
 
 
-def _submitted_form() -> dict:
-    form = request.form.to_dict()
+def _submitted_form() -> dict[str, Any]:
+    form: dict[str, Any] = request.form.to_dict()
     form["connectors"] = request.form.getlist("connectors")
     return form
 
@@ -318,3 +328,136 @@ def qr_sheet(code: str):
         .order_by(col(Charger.code))
     ).all()
     return render_template("charging/staff/qr_sheet.html", building=building, chargers=chargers)
+
+
+def _operators_page(*, form: dict, error: str = "", issued: dict | None = None, status: int = 200):
+    db = get_session()
+    parties = db.exec(
+        select(OcpiParty).where(OcpiParty.country_code != "").order_by(col(OcpiParty.name))
+    ).all()
+    return make_response(
+        render_template(
+            "charging/staff/operators.html",
+            parties=parties,
+            form=form,
+            error=error,
+            issued=issued,
+            our_versions_url=our_versions_url(get_settings().base_url),
+        ),
+        status,
+    )
+
+
+@blueprint.get("/ocpi")
+@admin_only
+def operators_page():
+    return _operators_page(form={"pull": "1"})
+
+
+@blueprint.post("/ocpi/connect")
+@admin_only
+def connect_to_operator():
+    """The handshake from our side: the operator gave us their versions URL and token A."""
+    form = request.form.to_dict()
+    db = get_session()
+    settings = get_settings()
+    try:
+        party = connect_operator(
+            db,
+            name=form.get("name", ""),
+            versions_url=form.get("versions_url", ""),
+            token_a=form.get("token_a", ""),
+            base_url=settings.base_url,
+            business_name=settings.park_name,
+            pull=bool(form.get("pull")),
+        )
+    except OcpiClientError as failure:
+        db.rollback()
+        form.pop("token_a", None)  # a secret: typed again, never echoed back
+        return _operators_page(form=form, error=str(failure), status=422)
+    audit.record(
+        db,
+        actor=current_user,
+        action="ocpi.connected",
+        entity="ocpi_party",
+        entity_id=party.id,
+        after={
+            "name": party.name,
+            "party": f"{party.country_code}/{party.party_id}",
+            "versions_url": party.versions_url,
+            "pull": party.pull_enabled,
+        },
+    )
+    db.commit()
+    flash(
+        _(
+            "Connected to %(name)s (%(party)s).",
+            name=party.name,
+            party=f"{party.country_code}/{party.party_id}",
+        ),
+        "success",
+    )
+    return redirect(url_for("charging_staff.operators_page"))
+
+
+@blueprint.post("/ocpi/invite")
+@admin_only
+def invite_operator():
+    """The other direction: a token for an operator who will register with us."""
+    form = request.form.to_dict()
+    db = get_session()
+    try:
+        party, token = add_party(
+            db,
+            name=form.get("invite_name", "").strip()[:200] or "?",
+            country_code=form.get("country_code", ""),
+            party_id=form.get("party_id", ""),
+        )
+    except OcpiError as failure:
+        db.rollback()
+        return _operators_page(form=form, error=failure.message, status=422)
+    except IntegrityError:
+        db.rollback()
+        return _operators_page(form=form, error=_("That operator is already known."), status=422)
+    audit.record(
+        db,
+        actor=current_user,
+        action="ocpi.invited",
+        entity="ocpi_party",
+        entity_id=party.id,
+        after={"name": party.name, "party": f"{party.country_code}/{party.party_id}"},
+    )
+    db.commit()
+    # shown once: only its hash is kept
+    return _operators_page(form={"pull": "1"}, issued={"name": party.name, "token": token})
+
+
+@blueprint.post("/ocpi/<int:party_id>/pull")
+@admin_only
+def toggle_pull(party_id: int):
+    db = get_session()
+    party = db.get(OcpiParty, party_id)
+    if party is None:
+        abort(404)
+    wanted = request.form.get("pull") == "1"
+    if wanted and endpoint_url(party.endpoints, "locations", "SENDER") is None:
+        flash(_("%(name)s offers no Locations sender to pull from.", name=party.name), "error")
+        return redirect(url_for("charging_staff.operators_page"))
+    party.pull_enabled, party.next_pull_at, party.pull_failures = wanted, None, 0
+    db.add(party)
+    audit.record(
+        db,
+        actor=current_user,
+        action="ocpi.pull_changed",
+        entity="ocpi_party",
+        entity_id=party.id,
+        after={"pull": wanted},
+    )
+    db.commit()
+    flash(
+        _("Pulling from %(name)s is on.", name=party.name)
+        if wanted
+        else _("Pulling from %(name)s is off.", name=party.name),
+        "success",
+    )
+    return redirect(url_for("charging_staff.operators_page"))

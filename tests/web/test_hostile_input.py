@@ -217,6 +217,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("charging_staff.attach_demand", "POST"): Route(
         "/staff/charging/demand/{building}/attach", ("reference",), runs_for=("staff",)
     ),
+    # admins only: the staff persona is refused before the view runs
+    ("charging_staff.operators_page", "GET"): Route("/staff/ocpi", runs_for=()),
+    ("charging_staff.connect_to_operator", "POST"): Route(
+        "/staff/ocpi/connect", ("name", "versions_url", "token_a", "pull"), runs_for=()
+    ),
+    ("charging_staff.invite_operator", "POST"): Route(
+        "/staff/ocpi/invite", ("invite_name", "country_code", "party_id"), runs_for=()
+    ),
+    ("charging_staff.toggle_pull", "POST"): Route("/staff/ocpi/1/pull", ("pull",), runs_for=()),
     ("charging_staff.qr_sheet", "GET"): Route(
         "/staff/buildings/{building}/qr-sheet", runs_for=("staff",)
     ),

@@ -219,6 +219,18 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("charging_staff.qr_sheet", "GET"): [
         Case("/staff/buildings/{building}/qr-sheet", Expect(SIGN_IN, 403,       403,         403,         200,        200)),
     ],
+    ("charging_staff.operators_page", "GET"): [
+        Case("/staff/ocpi",                      Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("charging_staff.connect_to_operator", "POST"): [  # an empty form
+        Case("/staff/ocpi/connect",              Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("charging_staff.invite_operator", "POST"): [  # an empty form
+        Case("/staff/ocpi/invite",               Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("charging_staff.toggle_pull", "POST"): [
+        Case("/staff/ocpi/999/pull",             Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
 }
 # fmt: on
 
