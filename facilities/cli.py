@@ -210,6 +210,105 @@ def ocpi_add_party_command(name: str, country_code: str, party_id: str) -> None:
     click.echo(f"Token (give it to the operator; it is not shown again): {token}")
 
 
+@ocpi_group.command("connect")
+@click.option("--name", required=True, help="The operator's name.")
+@click.option("--versions-url", required=True, help="Their OCPI versions URL.")
+@click.option(
+    "--token-a",
+    required=True,
+    prompt="Token A",
+    hide_input=True,
+    help="The token they gave us for registering; asked for when not given.",
+)
+@click.option(
+    "--pull/--no-pull",
+    default=True,
+    show_default=True,
+    help="Pull their locations every minute; --no-pull if they push them to us.",
+)
+def ocpi_connect_command(name: str, versions_url: str, token_a: str, pull: bool) -> None:
+    """Register with an operator from our side (the OCPI credentials handshake)."""
+    from facilities.charging.client import OcpiClientError
+    from facilities.charging.connect import VERSION, connect_operator, our_versions_url
+    from facilities.settings import get_settings
+
+    settings = get_settings()
+    with session_scope(get_engine()) as session:
+        try:
+            party = connect_operator(
+                session,
+                name=name,
+                versions_url=versions_url,
+                token_a=token_a,
+                base_url=settings.base_url,
+                business_name=settings.park_name,
+                pull=pull,
+            )
+        except OcpiClientError as error:
+            raise click.ClickException(f"Not connected: {error.message}") from None
+    click.echo(
+        f"Connected to {party.name} ({party.country_code}/{party.party_id}), OCPI {VERSION}."
+    )
+    modules = ", ".join(f"{e['identifier']} ({e['role'] or '-'})" for e in party.endpoints)
+    click.echo(f"Their endpoints: {modules}")
+    click.echo(f"They call us at {our_versions_url(settings.base_url)}.")
+    if pull:
+        click.echo(
+            "Their locations are pulled every minute by the scheduler (`facilities ocpi pull` now)."
+        )
+    else:
+        click.echo("Their locations are not pulled: they push them to us.")
+
+
+@ocpi_group.command("pull")
+def ocpi_pull_command() -> None:
+    """Pull locations now from the operators whose turn it is (recorded as a job run)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sqlmodel import col, select
+
+    from facilities.charging.models import OcpiParty
+    from facilities.core.jobs import run_job
+    from facilities.core.scheduler import holder_name
+    from facilities.schedule import JOBS_BY_ID
+    from facilities.settings import get_settings
+
+    job = JOBS_BY_ID["pull-ocpi-locations"]
+    run = run_job(_the_app(), job, holder=holder_name())
+    zone = ZoneInfo(get_settings().timezone)
+
+    def local(moment: datetime | None) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else "never"
+
+    with session_scope(get_engine()) as session:
+        parties = session.exec(
+            select(OcpiParty)
+            .where(
+                col(OcpiParty.pull_enabled).is_(True),
+                col(OcpiParty.registered).is_(True),
+                col(OcpiParty.active).is_(True),
+            )
+            .order_by(col(OcpiParty.name))
+        ).all()
+    for party in parties:
+        if party.pull_failures:
+            state = (
+                f"pulling failed ({party.pull_failures} in a row), next try at "
+                f"{local(party.next_pull_at)}: {party.last_pull_error}"
+            )
+        else:
+            state = f"pulled, last contact {local(party.last_contact_at)}" + (
+                f"; {party.last_pull_error}" if party.last_pull_error else ""
+            )
+        click.echo(f"{party.name} ({party.country_code}/{party.party_id}): {state}")
+    if not parties:
+        click.echo("No operator is pulled: connect one with `facilities ocpi connect`.")
+    click.echo(f"{job.id}: {run.outcome}, {run.items} locations stored")
+    if run.outcome != "ok":
+        sys.exit(1)
+
+
 @cli.command("run-job")
 @click.argument("job_id")
 def run_job_command(job_id: str) -> None:

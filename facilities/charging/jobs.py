@@ -1,0 +1,22 @@
+"""The charging domain's scheduled jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from facilities.charging.pull import pull_due_parties
+from facilities.core.jobs import Job
+
+
+def pull_ocpi_locations(session: Session, now: datetime) -> int:
+    """Pull the locations of the operators whose turn it is; commits per operator."""
+    return pull_due_parties(session, now=now)
+
+
+# Every minute: each operator is pulled when its turn comes, backing off after failures;
+# date_from keeps the pulls small.
+JOBS: tuple[Job, ...] = (
+    Job(id="pull-ocpi-locations", function=pull_ocpi_locations, interval_seconds=60),
+)
