@@ -359,11 +359,13 @@ def _quiet_logging() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the demo operator logs its own
 
 
-def _demo_secret(instance: Path) -> str:
-    """The demo's secret key, made once and kept in instance/."""
-    path = instance / "secret_key"
+def _demo_secret(instance: Path, name: str = "secret_key") -> str:
+    """A secret of the demo (its secret key, its operator's token), made once and kept in
+    instance/."""
+    path = instance / name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
@@ -380,6 +382,7 @@ def demo_command(host: str, port: int) -> None:
     from facilities.core.migrate import upgrade
     from facilities.core.scheduler import build_scheduler, holder_name
     from facilities.demo import DEMO_SIGN_INS, load_demo_data
+    from facilities.demo_charging import demo_operator_job
     from facilities.schedule import JOBS
 
     instance = PROJECT_ROOT / "instance"
@@ -396,7 +399,8 @@ def demo_command(host: str, port: int) -> None:
     engine = get_engine(app)
     upgrade(engine)
     with app.app_context(), session_scope(engine) as session:
-        loaded = load_demo_data(session)
+        operator_token = _demo_secret(instance, "demo_operator_token")
+        loaded = load_demo_data(session, operator_token=operator_token)
         session.commit()
     click.echo("Demo data loaded." if loaded else "Demo data was already there.")
     click.echo(
@@ -407,7 +411,9 @@ def demo_command(host: str, port: int) -> None:
         click.echo(f"    {sign_in.role:<13} {sign_in.email:<40} {sign_in.name}")
     click.echo("")
     # Web and scheduler share this one process only here, for the newcomer's demo.
-    scheduler = build_scheduler(app, JOBS, holder=holder_name(), background=True)
+    # The demo's charge point operator pushes status changes to our OCPI receiver.
+    operator = demo_operator_job(base_url=f"http://{host}:{port}", token=operator_token)
+    scheduler = build_scheduler(app, (*JOBS, operator), holder=holder_name(), background=True)
     scheduler.start()
     os.environ.setdefault("FLASK_DEBUG", "0")
     try:

@@ -294,12 +294,18 @@ class DemoOperator:
         location_id = next(loc for loc, _ in LOCATIONS.items() if self._has(session, loc, uid))
         new_status = self.random.choice(self.NEXT[EvseStatus(status).value])
         _, country, party_code = OPERATOR
-        response = httpx.patch(
-            f"{self.base_url}/ocpi/2.2.1/locations/{country}/{party_code}/{location_id}/{uid}",
-            json={"status": new_status, "last_updated": now.isoformat()},
-            headers={"Authorization": "Token " + base64.b64encode(self.token.encode()).decode()},
-            timeout=10,
-        )
+        try:
+            response = httpx.patch(
+                f"{self.base_url}/ocpi/2.2.1/locations/{country}/{party_code}/{location_id}/{uid}",
+                json={"status": new_status, "last_updated": now.isoformat()},
+                headers={
+                    "Authorization": "Token " + base64.b64encode(self.token.encode()).decode()
+                },
+                timeout=10,
+            )
+        except httpx.ConnectError:
+            log.info("demo operator: the app is not listening yet")
+            return 0
         response.raise_for_status()
         log.info("demo operator: EVSE %s %s -> %s", uid, status, new_status)
         return 1

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from facilities.charging.faults import sync_faults
 from facilities.charging.pull import pull_due_parties
 from facilities.core.jobs import Job
 
@@ -15,8 +16,16 @@ def pull_ocpi_locations(session: Session, now: datetime) -> int:
     return pull_due_parties(session, now=now)
 
 
+def open_and_close_charger_faults(session: Session, now: datetime) -> int:
+    """Open a fault for chargers out of order longer than the setting; close the ones
+    whose charger works again. Idempotent: a charger has at most one open fault."""
+    return sync_faults(session, now)
+
+
 # Every minute: each operator is pulled when its turn comes, backing off after failures;
 # date_from keeps the pulls small.
 JOBS: tuple[Job, ...] = (
     Job(id="pull-ocpi-locations", function=pull_ocpi_locations, interval_seconds=60),
+    # after the pull, so a pulled status counts in the same round
+    Job(id="charger-faults", function=open_and_close_charger_faults, interval_seconds=60),
 )

@@ -14,10 +14,12 @@ from flask import Blueprint, Flask, Response, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from facilities.charging import ocpi
+from facilities.charging.connect import our_roles
 from facilities.charging.models import OcpiParty
 from facilities.core.db import get_session
 from facilities.core.models import utcnow
 from facilities.extensions import csrf
+from facilities.settings import get_settings
 from facilities.web.access import machine
 
 VERSION = "2.2.1"
@@ -109,21 +111,12 @@ def version_details():
     )
 
 
-OUR_ROLES = [
-    {
-        "role": "OTHER",
-        "country_code": "FI",
-        "party_id": "DGP",
-        "business_details": {"name": "Digipolis facilities"},
-    }
-]
-
-
 def _our_credentials(token: str) -> dict[str, Any]:
+    # the same roles whichever side starts the handshake (charging.connect)
     return {
         "token": token,
         "url": url_for("ocpi.versions", _external=True),
-        "roles": OUR_ROLES,
+        "roles": our_roles(business_name=get_settings().park_name),
     }
 
 
