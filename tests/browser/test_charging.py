@@ -80,3 +80,76 @@ def test_the_charging_page_without_javascript_and_refreshing_itself_with_it(
         live.locator(".charger-card", has_text=charger.code).locator(".live--charging")
     ).to_be_visible(timeout=5_000)
     assert live.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_every_charging_page_passes_axe(live_server, new_page, db):
+    from facilities.accounts.models import Role
+    from tests.browser.test_journey import sign_in
+
+    charger = mapped_charger(db, status="OUTOFORDER", at=utcnow().replace(microsecond=0))
+    building = charger.building_id
+    from facilities.park.models import Building
+
+    code = db.get(Building, building).code
+    member = factories.user(db)
+    staff = factories.staff(db)
+    admin = factories.user(db, role=Role.admin)
+    db.commit()
+
+    visitor = new_page()
+    for path in (f"/buildings/{code}", f"/charging/{charger.code}", "/charging"):
+        visitor.goto(live_server + path)
+        assert_accessible(visitor)
+
+    tenant = new_page()
+    sign_in(tenant, live_server, member.email, check_accessibility=False)
+    tenant.goto(f"{live_server}/tenant/charging")
+    assert_accessible(tenant)
+    tenant.locator("#vehicles").fill("0")
+    tenant.locator("form.card button[type=submit]").click()
+    expect(tenant.locator(".error-summary")).to_be_visible()
+    assert_accessible(tenant)
+
+    staff_page = new_page()
+    sign_in(staff_page, live_server, staff.email, check_accessibility=False)
+    for path in (
+        "/staff/chargers",
+        f"/staff/chargers/{charger.code}",
+        "/staff/charging/demand",
+        f"/staff/buildings/{code}/qr-sheet",
+        "/staff/chargers/new",
+    ):
+        staff_page.goto(live_server + path)
+        assert_accessible(staff_page)
+    staff_page.locator("form.card button[type=submit]").click()  # the empty new-charger form
+    expect(staff_page.locator(".error-summary")).to_be_visible()
+    assert_accessible(staff_page)
+
+    admin_page = new_page()
+    sign_in(admin_page, live_server, admin.email, check_accessibility=False)
+    admin_page.goto(f"{live_server}/staff/ocpi")
+    assert_accessible(admin_page)
+
+
+def test_a_fault_can_be_reported_by_keyboard_alone(live_server, new_page, db):
+    factories.site(db)
+    charger = factories.charger(db)
+    db.commit()
+    page = new_page()
+    page.goto(f"{live_server}/charging/{charger.code}/report")
+    page.locator("#problem-will_not_start").focus()
+    page.keyboard.press("Space")  # choose the first option
+    page.keyboard.press("ArrowDown")  # radios move with the arrow keys
+    expect(page.locator("#problem-stopped")).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.locator("#details")).to_be_focused()
+    page.keyboard.type("Lataus katkesi 10 minuutin jälkeen.")
+    page.keyboard.press("Tab")  # the photo button
+    page.keyboard.press("Tab")
+    expect(page.locator("#email")).to_be_focused()
+    page.keyboard.press("Tab")  # past the hidden honeypot, straight to the button
+    expect(page.locator("form.card button[type=submit]")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/report/sent**")
+    report = db.exec(select(FaultReport)).one()
+    assert report.problem.value == "stopped" and "katkesi" in report.details
