@@ -53,6 +53,7 @@ TARGETS = [
     Target("staff queue, text search", "/staff/queue?q=valaistus", STAFF),
     Target("our requests", "/tenant/requests", TENANT_MEMBER),
     Target("sign-in page", "/login"),
+    Target("charging page", "/charging"),
 ]
 
 

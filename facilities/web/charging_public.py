@@ -17,11 +17,13 @@ from flask import (
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
+from markupsafe import Markup
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from facilities.charging import qr
 from facilities.charging.demand import demand_by_building, public_demand
-from facilities.charging.models import Charger, ChargerLifecycle
+from facilities.charging.models import Charger, ChargerLifecycle, OcpiEvse, OcpiParty
 from facilities.charging.registry import CONNECTOR_LABELS, by_code
 from facilities.charging.reports import (
     PROBLEM_LABELS,
@@ -42,8 +44,9 @@ from facilities.requests.queries import status_ids_by_kind, status_is
 from facilities.requests.workflow import OPEN_KINDS
 from facilities.settings import get_settings
 from facilities.web.access import public, wants_json
+from facilities.web.caching import cached_fragment
 from facilities.web.forms import parse_form
-from facilities.web.htmx import render
+from facilities.web.htmx import render, render_with_part, wants_fragment
 
 blueprint = Blueprint("charging", __name__)
 
@@ -55,11 +58,43 @@ def _stale_after() -> timedelta:
     return timedelta(minutes=get_settings().charging_stale_after_minutes)
 
 
-def _states(building: Building | None = None):
-    return charger_states(
-        get_session(),
-        stale_after=_stale_after(),
-        building_id=building.id if building else None,
+def _status_version() -> str:
+    """What the status block shows changes with the operators' last word (each push and
+    pull moves one of these) and, through the kept generation, with the registry."""
+    newest_evse = select(func.max(OcpiEvse.received_at)).scalar_subquery()
+    newest_contact = select(func.max(OcpiParty.last_contact_at)).scalar_subquery()
+    evse, contact = get_session().exec(select(newest_evse, newest_contact)).one()
+    return f"{evse}|{contact}"
+
+
+def _status_part(*, fragment_url: str, building: Building | None = None) -> Markup:
+    """The self-refreshing status block, kept until a status, the registry or the minute
+    changes (staleness and "no data for N minutes" move with the clock)."""
+
+    def render_block() -> str:
+        db = get_session()
+        states = charger_states(
+            db, stale_after=_stale_after(), building_id=building.id if building else None
+        )
+        demand = {
+            entry.building.id: public_demand(entry)
+            for entry in demand_by_building(db, with_companies=False)
+            if building is None or entry.building.id == building.id
+        }
+        return render_template(
+            "charging/_status.html",
+            states=states,
+            demand=demand,
+            show_buildings=building is None,
+            fragment_url=fragment_url,
+            **_context(),
+        )
+
+    minute = utcnow().strftime("%Y%m%d%H%M")
+    return cached_fragment(
+        "charger-status",
+        (fragment_url, building.id if building else "", _status_version(), minute),
+        render_block,
     )
 
 
@@ -67,24 +102,16 @@ def _context() -> dict:
     return {"connector_labels": CONNECTOR_LABELS, "refresh_seconds": REFRESH_SECONDS}
 
 
+def _no_cache(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-cache"  # statuses change: always ask again
+    return response
+
+
 @blueprint.get("/charging")
 @public
 def charging_page():
-    states = _states()
-    demand = {
-        entry.building.id: public_demand(entry)
-        for entry in demand_by_building(get_session(), with_companies=False)
-    }
-    response = render(
-        "charging/park.html",
-        "charging/_status.html",
-        states=states,
-        demand=demand,
-        fragment_url=url_for("charging.charging_page"),
-        **_context(),
-    )
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    part = _status_part(fragment_url=url_for("charging.charging_page"))
+    return _no_cache(render_with_part("charging/park.html", part))
 
 
 @blueprint.get("/buildings/<code>")
@@ -94,11 +121,11 @@ def building_page(code: str):
     building = db.exec(select(Building).where(Building.code == code.upper())).first()
     if building is None:
         abort(404)
-    states = _states(building)
-    entry = next(
-        (e for e in demand_by_building(db, with_companies=False) if e.building.id == building.id),
-        None,
+    part = _status_part(
+        fragment_url=url_for("charging.building_page", code=building.code), building=building
     )
+    if wants_fragment():
+        return _no_cache(render_with_part("charging/building.html", part))
     open_ids = [i for kind in OPEN_KINDS for i in status_ids_by_kind(db).get(kind, [])]
     open_requests = db.exec(
         select(ServiceRequest)
@@ -110,18 +137,11 @@ def building_page(code: str):
         .order_by(col(ServiceRequest.updated_at).desc())
         .limit(10)
     ).all()
-    response = render(
-        "charging/building.html",
-        "charging/_status.html",
-        building=building,
-        states=states,
-        demand={building.id: public_demand(entry) if entry else None},
-        open_requests=open_requests,
-        fragment_url=url_for("charging.building_page", code=building.code),
-        **_context(),
+    return _no_cache(
+        render_with_part(
+            "charging/building.html", part, building=building, open_requests=open_requests
+        )
     )
-    response.headers["Cache-Control"] = "no-cache"
-    return response
 
 
 def _charger_or_404(code: str) -> Charger:
@@ -142,11 +162,11 @@ def charger_page(code: str):
         state=states[0],
         states=states,
         demand={},
+        show_buildings=False,
         fragment_url=url_for("charging.charger_page", code=charger.code),
         **_context(),
     )
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return _no_cache(response)
 
 
 @blueprint.get("/charging/<code>/qr.svg")
