@@ -62,6 +62,7 @@ def test_a_driver_reports_a_fault_from_the_qr_code_on_a_phone(live_server, new_p
 def test_the_charging_page_without_javascript_and_refreshing_itself_with_it(
     live_server, new_page, db, monkeypatch
 ):
+    monkeypatch.setattr("facilities.web.charging_public.REFRESH_SECONDS", 1)
     charger = mapped_charger(db, status="AVAILABLE", at=utcnow().replace(microsecond=0))
     plain = new_page(java_script_enabled=False)
     plain.goto(f"{live_server}/charging")
@@ -70,7 +71,6 @@ def test_the_charging_page_without_javascript_and_refreshing_itself_with_it(
     plain.get_by_role("link", name=charger.code).click()  # a real link, no script needed
     assert plain.url.endswith(f"/charging/{charger.code}")
 
-    monkeypatch.setattr("facilities.web.charging_public.REFRESH_SECONDS", 1)
     live = new_page()
     live.goto(f"{live_server}/charging")
     assert_accessible(live)
