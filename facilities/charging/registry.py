@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
 from facilities.accounts.models import User
-from facilities.charging.models import Charger, ChargerLifecycle
+from facilities.charging.models import Charger, ChargerFault, ChargerLifecycle
 from facilities.core import audit
 from facilities.core.errors import ValidationFailed
 from facilities.park.models import Building
@@ -214,3 +214,12 @@ def chargers_of_request(session: Session, service_request: ServiceRequest) -> li
             .order_by(col(Charger.code))
         ).all()
     )
+
+
+def charger_of_fault(session: Session, service_request: ServiceRequest) -> Charger | None:
+    """The charger whose fault this request is, if it is one."""
+    return session.exec(
+        select(Charger)
+        .join(ChargerFault, col(ChargerFault.charger_id) == Charger.id)
+        .where(ChargerFault.request_id == service_request.id)
+    ).first()

@@ -8,7 +8,7 @@ from flask_login import current_user
 from facilities import policy
 from facilities.accounts.users import set_preferred_language
 from facilities.charging.demand import demand_of_request, public_request_demand
-from facilities.charging.registry import chargers_of_request
+from facilities.charging.registry import charger_of_fault, chargers_of_request
 from facilities.core.db import get_engine, get_session
 from facilities.core.migrate import schema_state
 from facilities.core.pagination import page_number
@@ -51,6 +51,7 @@ def request_page(reference: str):
         "public/_timeline.html",
         service_request=service_request,
         chargers=chargers_of_request(db, service_request),
+        fault_charger=charger_of_fault(db, service_request),
         demand=public_request_demand(demand_of_request(db, service_request)),
         access=policy.for_request(user, service_request),
         updates=timeline(db, service_request, kinds=reader.timeline_kinds),

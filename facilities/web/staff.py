@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from facilities import policy
+from facilities.charging.demand import demand_of_request
+from facilities.charging.registry import charger_of_fault, chargers_of_request
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed, VersionConflict
 from facilities.core.models import utcnow
@@ -129,6 +131,7 @@ def request_page(reference: str):
         updates=timeline(get_session(), service_request, kinds=access.timeline_kinds),
         form=None,
         errors={},
+        **_charging_context(service_request),
         **_triage_context([service_request]),
     )
 
@@ -223,6 +226,16 @@ def _saved(service_request: ServiceRequest, data: ServiceRequestTriage, changed:
     )
 
 
+def _charging_context(service_request: ServiceRequest) -> dict:
+    """Chargers the request brought or is the fault of, and demand attached to it."""
+    db = get_session()
+    return {
+        "fault_charger": charger_of_fault(db, service_request),
+        "chargers": chargers_of_request(db, service_request),
+        "demand": demand_of_request(db, service_request),
+    }
+
+
 def _form_again(service_request: ServiceRequest, errors: dict[str, str]):
     """The form once more, with the messages and with what was typed."""
     reference = service_request.reference
@@ -242,5 +255,6 @@ def _form_again(service_request: ServiceRequest, errors: dict[str, str]):
         updates=timeline(get_session(), service_request, kinds=access.timeline_kinds),
         form=request.form.to_dict(),
         errors=errors,
+        **_charging_context(service_request),
         **_triage_context([service_request]),
     )

@@ -231,3 +231,25 @@ def test_the_charging_page_costs_the_same_queries_for_1_and_20_chargers(app, cli
     db.commit()
     assert queries() == few
     assert db.exec(select(Building)).all()
+
+
+def test_a_fault_request_names_its_charger_for_the_public_and_staff(app, client, db):
+    from facilities.accounts.models import Role
+    from facilities.charging.faults import sync_faults
+    from facilities.charging.models import ChargerFault
+    from tests.charging.helpers import minutes
+
+    charger = mapped_charger(db)
+    push_status(db, "OUTOFORDER", minutes(1))
+    sync_faults(db, minutes(20))
+    db.commit()
+    fault = db.exec(select(ChargerFault)).one()
+    from facilities.requests.models import ServiceRequest
+
+    reference = db.get(ServiceRequest, fault.request_id).reference
+    assert f'href="/charging/{charger.code}"' in _text(client.get(f"/requests/{reference}"))
+    staff = factories.user(db, role=Role.staff)
+    db.commit()
+    sign_in(client, staff.email)
+    staff_page = _text(client.get(f"/staff/requests/{reference}"))
+    assert f'href="/staff/chargers/{charger.code}"' in staff_page
