@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -293,10 +294,11 @@ def attach_demand(code: str):
     db.commit()
     if service_request:
         flash(
-            _(
-                "The demand of %(building)s (%(count)s companies) is attached to %(reference)s.",
+            ngettext(
+                "The demand of %(building)s (%(num)s company) is attached to %(reference)s.",
+                "The demand of %(building)s (%(num)s companies) is attached to %(reference)s.",
+                count,
                 building=building.name,
-                count=count,
                 reference=service_request.reference,
             ),
             "success",
@@ -389,12 +391,9 @@ def connect_to_operator():
         },
     )
     db.commit()
+    code = f"{party.country_code}/{party.party_id}"
     flash(
-        _(
-            "Connected to %(name)s (%(party)s).",
-            name=party.name,
-            party=f"{party.country_code}/{party.party_id}",
-        ),
+        _("Connected to %(name)s (%(party)s).", name=party.name, party=code),
         "success",
     )
     return redirect(url_for("charging_staff.operators_page"))
@@ -418,7 +417,11 @@ def invite_operator():
         return _operators_page(form=form, error=failure.message, status=422)
     except IntegrityError:
         db.rollback()
-        return _operators_page(form=form, error=_("That operator is already known."), status=422)
+        return _operators_page(
+            form=form,
+            error=_("An operator with this country code and party id is already registered."),
+            status=422,
+        )
     audit.record(
         db,
         actor=current_user,

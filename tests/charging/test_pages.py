@@ -146,7 +146,7 @@ def test_a_member_records_and_withdraws_the_company_need(app, client, db, signed
 def test_staff_add_and_change_a_charger_audited(app, client, db, signed_in):
     from facilities.accounts.models import Role
 
-    signed_in(Role.staff)
+    signed_in(Role.staff, preferred_language="en")
     building = factories.building(db)
     item = factories.service_request(db)
     db.commit()

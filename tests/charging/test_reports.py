@@ -129,6 +129,7 @@ def test_the_honeypot_thanks_a_bot_and_stores_nothing(app, client, db):
 
 
 def test_bad_input_keeps_what_was_typed(app, client, db):
+    client.get("/language/en")  # the messages below are read in English
     factories.site(db)
     charger = factories.charger(db)
     db.commit()
@@ -199,6 +200,7 @@ def test_a_photo_loses_its_location_and_only_staff_see_it(app, client, db):
     ],
 )
 def test_a_file_that_is_not_a_photo_is_refused(app, client, db, content, name):
+    client.get("/language/en")  # the messages below are read in English
     factories.site(db)
     charger = factories.charger(db)
     db.commit()
@@ -209,6 +211,7 @@ def test_a_file_that_is_not_a_photo_is_refused(app, client, db, content, name):
 
 
 def test_an_oversized_photo_is_refused_with_its_limit(app, client, db):
+    client.get("/language/en")  # the messages below are read in English
     factories.site(db)
     charger = factories.charger(db)
     db.commit()
