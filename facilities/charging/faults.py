@@ -63,8 +63,14 @@ def open_fault_of(session: Session, charger: Charger) -> ChargerFault | None:
     ).first()
 
 
-def _park_text(message: str, **values: object) -> str:
-    """A text the park itself posts, in the park's language (public updates have one)."""
+def N_(message: str) -> str:  # the name babel extracts by default
+    """Mark a message for translation without translating it here."""
+    return message
+
+
+def park_text(message: str, **values: object) -> str:
+    """A text the park itself posts, in the park's language (public updates have one).
+    Pass the message through N_() so that it is extracted for translation."""
     locale = get_settings().default_locale
     with force_locale(REGIONAL_LOCALES.get(locale, "fi_FI")):
         return _(message, **values)
@@ -146,9 +152,11 @@ def close_fault(
         entry = RequestUpdate(
             request_id=request.id,
             kind=UpdateKind.status_change,
-            body=_park_text(
-                "Charger %(code)s works again: the operator reports it available. Thank you "
-                "for your patience.",
+            body=park_text(
+                N_(
+                    "Charger %(code)s works again: the operator reports it available. "
+                    "Thank you for your patience."
+                ),
                 code=charger.code,
             ),
             from_status_id=current.id,
@@ -231,8 +239,8 @@ def sync_faults(session: Session, now: datetime | None = None) -> int:
         if evse.status in FAULTY and now - changed_at >= fault_after:
             if fault is None:
                 if closed is None or changed_at > closed:
-                    title = _park_text(
-                        "Charger %(code)s is out of order (%(building)s)",
+                    title = park_text(
+                        N_("Charger %(code)s is out of order (%(building)s)"),
                         code=charger.code,
                         building=state.building.name,
                     )

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, select
 
 from facilities.charging import emails
-from facilities.charging.faults import _park_text, open_fault
+from facilities.charging.faults import N_, open_fault, park_text
 from facilities.charging.models import Charger, FaultProblem, FaultReport
 from facilities.charging.ocpi import hash_token, new_token
 from facilities.core import outbox
@@ -32,12 +32,12 @@ PROBLEM_LABELS = {
 }
 # What the park writes as the fault's public title: the same words, in its own language.
 _TITLES = {
-    FaultProblem.will_not_start: "Charging does not start",
-    FaultProblem.stopped: "Charging stopped by itself",
-    FaultProblem.cable_damaged: "Cable or plug is damaged",
-    FaultProblem.card_or_app: "My card or app is not accepted",
-    FaultProblem.blocked: "The parking space is blocked",
-    FaultProblem.other: "Something else",
+    FaultProblem.will_not_start: N_("Charging does not start"),
+    FaultProblem.stopped: N_("Charging stopped by itself"),
+    FaultProblem.cable_damaged: N_("Cable or plug is damaged"),
+    FaultProblem.card_or_app: N_("My card or app is not accepted"),
+    FaultProblem.blocked: N_("The parking space is blocked"),
+    FaultProblem.other: N_("Something else"),
 }
 PHOTO_FORMATS = {
     "JPEG": ("image/jpeg", ".jpg"),
@@ -128,10 +128,10 @@ def submit_report(
     """Take a QR report: into the charger's open fault, or opening one. The free text
     goes to staff only (an internal note): the public sees the fault's title."""
     email = check_email(data.email)
-    title = _park_text(
-        "Charger %(code)s: %(problem)s",
+    title = park_text(
+        N_("Charger %(code)s: %(problem)s"),
         code=charger.code,
-        problem=_park_text(_TITLES[data.problem]),
+        problem=park_text(_TITLES[data.problem]),
     )
     fault, opened = open_fault(session, charger=charger, title=title, automatic=False, now=now)
     service_request = session.get_one(ServiceRequest, fault.request_id)
@@ -154,15 +154,15 @@ def submit_report(
     )
     session.add(report)
     session.flush()
-    note = _park_text(
-        "Report from the QR code of charger %(code)s: %(problem)s.",
+    note = park_text(
+        N_("Report from the QR code of charger %(code)s: %(problem)s."),
         code=charger.code,
-        problem=_park_text(_TITLES[data.problem]),
+        problem=park_text(_TITLES[data.problem]),
     )
     if data.details:
         note += "\n\n> " + data.details.replace("\n", "\n> ")
     if photo_key:
-        note += "\n\n" + _park_text("A photo is attached to the report.")
+        note += "\n\n" + park_text(N_("A photo is attached to the report."))
     session.add(
         RequestUpdate(
             request_id=service_request.id,
