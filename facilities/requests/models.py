@@ -155,6 +155,10 @@ class ServiceRequest(ServiceRequestBase, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Kept in step with the support table by requests.supports, so that lists show the
+    # counts without a query per card.
+    support_people: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    support_companies: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     category: Category = Relationship()
     building: Building | None = Relationship()
@@ -238,5 +242,41 @@ class RequestUpdate(SQLModel, table=True):
     )
 
 
+class Support(SQLModel, table=True):
+    """One person's +1 for a request, counted for their company too."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "request_id", name="uq_support_user_request"),
+        sa.Index("ix_support_request_tenant", "request_id", "tenant_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    tenant_id: int = Field(foreign_key="tenant.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FollowReason(StrEnum):
+    support = "support"
+    chosen = "chosen"
+
+
+class RequestFollower(SQLModel, table=True):
+    """A signed-in user who hears of a request's public updates by e-mail."""
+
+    __tablename__ = "request_follower"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "request_id", name="uq_request_follower"),
+        sa.Index("ix_request_follower_request", "request_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    reason: FollowReason = Field(default=FollowReason.chosen, sa_type=enum_type(FollowReason))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 # What the public pages show: a write to these changes them (see core.cache).
-watch(Status, ServiceRequest, RequestUpdate)
+watch(Status, ServiceRequest, RequestUpdate, Support, RequestFollower)
