@@ -22,6 +22,7 @@ from facilities.requests.models import (
     ServiceRequestTriage,
     Status,
 )
+from facilities.requests.supports import support_request
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.triage import triage_request
 
@@ -469,7 +470,31 @@ def _load_requests(session, *, users, categories, buildings, now) -> ServiceRequ
                 notify=False,
             )
     _schedule_posts(session, created["ev"], staff=staff, now=now)
+    _support(session, created=created, users=users, now=now)
     return created["ev"]
+
+
+# Who backs what: the property manager prioritises by companies, then people.
+SUPPORTS = {
+    "ev": [
+        "satu.lehto@ppa.example",
+        "laura.niemi@datapaja.example",
+        "jari.kemppainen@perameri.example",
+        "oskari.heikkila@lumo.example",
+        "emma.salmi@kaamos.example",
+    ],
+    "bikes": ["aino.virtanen@arktinenanturi.example", "laura.niemi@datapaja.example"],
+    "sauna": ["aino.virtanen@arktinenanturi.example", "oskari.heikkila@lumo.example"],
+    "ewaste": ["emma.salmi@kaamos.example"],
+}
+
+
+def _support(session, *, created, users, now) -> None:
+    for key, emails in SUPPORTS.items():
+        if key not in created or not created[key].is_public:
+            continue
+        for email in emails:
+            support_request(session, user=users[email], service_request=created[key], now=now)
 
 
 def _step_form(service_request, step, statuses, quarters, created) -> ServiceRequestTriage:

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from facilities.accounts.models import User
 from facilities.core.outbox import Email, Recipient, absolute_url
-from facilities.requests.models import PUBLIC_UPDATE_KINDS, RequestUpdate, ServiceRequest
+from facilities.requests.models import (
+    PUBLIC_UPDATE_KINDS,
+    RequestFollower,
+    RequestUpdate,
+    ServiceRequest,
+)
+
+
+def followers(session: Session, service_request: ServiceRequest) -> list[User]:
+    """Active users who follow the request (supporting it makes one follow)."""
+    return list(
+        session.exec(
+            select(User)
+            .join(RequestFollower, col(RequestFollower.user_id) == User.id)
+            .where(RequestFollower.request_id == service_request.id, col(User.active).is_(True))
+            .order_by(col(User.id))
+        ).all()
+    )
 
 
 def _sender(session: Session, service_request: ServiceRequest) -> Recipient | None:
@@ -41,17 +58,31 @@ def request_received(session: Session, *, service_request: ServiceRequest) -> li
 def update_published(
     session: Session, *, service_request: ServiceRequest, entry: RequestUpdate
 ) -> list[Email]:
-    """To the sender: a public update or status change on their request (not their own)."""
-    if entry.kind not in PUBLIC_UPDATE_KINDS or entry.author_id == service_request.submitter_id:
+    """To the sender and to followers (supporters follow): a public update or status
+    change on the request, not to whoever wrote it."""
+    if entry.kind not in PUBLIC_UPDATE_KINDS:
         return []
+    emails = []
+    context = {**_request_context(service_request), "entry": entry}
     to = _sender(session, service_request)
-    if to is None:
-        return []
-    return [
-        Email(
-            name="update_published",
-            key=f"update:{entry.id}:submitter",
-            to=to,
-            context={**_request_context(service_request), "entry": entry},
+    if to is not None and entry.author_id != service_request.submitter_id:
+        emails.append(
+            Email(
+                name="update_published", key=f"update:{entry.id}:submitter", to=to, context=context
+            )
         )
-    ]
+    if service_request.is_public:  # a request made private is no longer followed
+        for user in followers(session, service_request):
+            if user.id in (entry.author_id, service_request.submitter_id):
+                continue
+            emails.append(
+                Email(
+                    name="update_published",
+                    key=f"update:{entry.id}:follower:{user.id}",
+                    to=Recipient(
+                        address=user.email, name=user.name, language=user.preferred_language
+                    ),
+                    context={**context, "following": True},
+                )
+            )
+    return emails

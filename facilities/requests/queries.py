@@ -95,6 +95,7 @@ class QueueFilter:
     category_id: int | None = None
     building_id: int | None = None
     search: str = ""
+    sort: str = "urgency"  # "urgency" (then oldest) or "support" (most companies, people)
 
 
 def queue(
@@ -128,6 +129,13 @@ def queue_statement(
                 col(ServiceRequest.title).ilike(pattern, escape="\\"),
                 col(ServiceRequest.reference).ilike(pattern, escape="\\"),
             )
+        )
+    if filters.sort == "support":
+        return statement.order_by(
+            col(ServiceRequest.support_companies).desc(),
+            col(ServiceRequest.support_people).desc(),
+            col(ServiceRequest.created_at),
+            col(ServiceRequest.id),
         )
     priority_rank = case(
         {priority.value: rank for priority, rank in PRIORITY_RANK.items()},

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from facilities import policy
@@ -11,19 +12,32 @@ from facilities.charging.demand import demand_of_request, public_request_demand
 from facilities.charging.registry import charger_of_fault, chargers_of_request
 from facilities.core.db import get_engine, get_session
 from facilities.core.migrate import schema_state
+from facilities.core.models import utcnow
 from facilities.core.pagination import page_number
+from facilities.extensions import limiter
 from facilities.requests import queries as request_service
 from facilities.requests.roadmap import roadmap
+from facilities.requests.supports import (
+    SupportRefused,
+    support_request,
+    supports,
+    withdraw_support,
+)
 from facilities.requests.timeline import timeline
 from facilities.requests.workflow import ROADMAP_KINDS
 from facilities.settings import SUPPORTED_LOCALES, get_settings
-from facilities.web.access import public
+from facilities.web.access import public, tenant_only
 from facilities.web.caching import shared_page
-from facilities.web.htmx import render
+from facilities.web.htmx import render, render_fragment, wants_fragment
 from facilities.web.safety import page_to_return_to
 from facilities.web.templating import keeps_query
 
 blueprint = Blueprint("public", __name__)
+SUPPORT_LIMIT = "60 per hour"  # a person clicks a few; a script clicking all is stopped
+
+
+def _user_key() -> str:
+    return f"user:{current_user.get_id()}"
 
 
 @blueprint.get("/")
@@ -52,9 +66,67 @@ def request_page(reference: str):
         service_request=service_request,
         chargers=chargers_of_request(db, service_request),
         fault_charger=charger_of_fault(db, service_request),
+        supported=supports(db, user=user, service_request=service_request),
         demand=public_request_demand(demand_of_request(db, service_request)),
         access=policy.for_request(user, service_request),
         updates=timeline(db, service_request, kinds=reader.timeline_kinds),
+    )
+
+
+def _support_answer(service_request, message: str):
+    """htmx gets the support block back; a plain form goes back to the request's page."""
+    db = get_session()
+    if wants_fragment():
+        return render_fragment(
+            "public/_support.html",
+            service_request=service_request,
+            access=policy.for_request(current_user, service_request),
+            supported=supports(db, user=current_user, service_request=service_request),
+        )
+    flash(message, "success")
+    return redirect(url_for("public.request_page", reference=service_request.reference))
+
+
+def _supportable(reference: str):
+    service_request = request_service.by_reference(get_session(), reference)
+    if service_request is None or not policy.may_view(current_user, service_request):
+        abort(404)
+    if not policy.for_request(current_user, service_request).support:
+        abort(403)
+    return service_request
+
+
+@blueprint.post("/requests/<reference>/support")
+@tenant_only
+@limiter.limit(SUPPORT_LIMIT, methods=["POST"], key_func=_user_key)
+def support(reference: str):
+    db = get_session()
+    service_request = _supportable(reference)
+    try:
+        support_request(db, user=current_user, service_request=service_request, now=utcnow())
+    except SupportRefused:
+        db.rollback()
+        abort(403)
+    db.commit()
+    return _support_answer(
+        service_request,
+        _(
+            "You support %(reference)s. You will get an e-mail when it moves on.",
+            reference=reference,
+        ),
+    )
+
+
+@blueprint.post("/requests/<reference>/support/withdraw")
+@tenant_only
+@limiter.limit(SUPPORT_LIMIT, methods=["POST"], key_func=_user_key)
+def withdraw_support_view(reference: str):
+    db = get_session()
+    service_request = _supportable(reference)
+    withdraw_support(db, user=current_user, service_request=service_request)
+    db.commit()
+    return _support_answer(
+        service_request, _("Your support for %(reference)s was withdrawn.", reference=reference)
     )
 
 

@@ -19,6 +19,7 @@ from facilities.park.queries import active_categories, buildings
 from facilities.requests import queries as request_service
 from facilities.requests.models import ServiceRequest, ServiceRequestTriage
 from facilities.requests.queries import QueueFilter, queue, statuses
+from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
 from facilities.requests.triage import triage_request
@@ -75,7 +76,7 @@ def _triage_context(items: list[ServiceRequest]) -> dict:
 
 @blueprint.get("/queue")
 @staff_only
-@keeps_query("status", "category", "building", "q", "page")
+@keeps_query("status", "category", "building", "q", "sort", "page")
 @kept_for_user
 def queue_page():
     db = get_session()
@@ -84,6 +85,7 @@ def queue_page():
         category_id=_int_or_none(request.args.get("category")),
         building_id=_int_or_none(request.args.get("building")),
         search=request.args.get("q", "").strip()[:100],
+        sort="support" if request.args.get("sort") == "support" else "urgency",
     )
 
     def queue_list() -> str:
@@ -233,6 +235,7 @@ def _charging_context(service_request: ServiceRequest) -> dict:
         "fault_charger": charger_of_fault(db, service_request),
         "chargers": chargers_of_request(db, service_request),
         "demand": demand_of_request(db, service_request),
+        "companies": supporting_companies(db, service_request),
     }
 
 

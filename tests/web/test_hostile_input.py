@@ -143,6 +143,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("public.request_page", "GET"): Route("/requests/{ref}"),
     ("public.choose_language", "POST"): Route("/language", ("locale", "next")),
     ("public.language_link", "GET"): Route("/language/sv", ("next",)),
+    ("public.support", "POST"): Route("/requests/{ref}/support", runs_for=("member",)),
+    ("public.withdraw_support_view", "POST"): Route(
+        "/requests/{ref}/support/withdraw", runs_for=("member",)
+    ),
     # Token-authenticated (tests/api): no persona's request reaches these views.
     ("ocpi.versions", "GET"): Route("/ocpi/versions", runs_for=()),
     ("ocpi.version_details", "GET"): Route("/ocpi/2.2.1", runs_for=()),

@@ -150,6 +150,15 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
         Case("/staff/requests/{private}/triage", Expect(SIGN_IN,   403,         403,         403,         422,        422)),
         Case("/staff/requests/{missing}/triage", Expect(SIGN_IN,   403,         403,         403,         404,        404)),
     ],
+    # Supporting a public request is tested in tests/requests/test_supports.py (its answer
+    # differs by variant: a redirect, or the support block for htmx).
+    ("public.support", "POST"): [  # a private request: its company sees it, nobody supports it
+        Case("/requests/{private}/support",      Expect(SIGN_IN,   403,         404,         403,         403,        403)),
+        Case("/requests/{missing}/support",      Expect(SIGN_IN,   404,         404,         404,         403,        403)),
+    ],
+    ("public.withdraw_support_view", "POST"): [
+        Case("/requests/{private}/support/withdraw", Expect(SIGN_IN, 403,       404,         403,         403,        403)),
+    ],
     ("charging.charging_page", "GET"): [
         Case("/charging",                        Expect(200,       200,         200,         200,         200,        200)),
     ],
