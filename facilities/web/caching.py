@@ -292,7 +292,7 @@ def _serve(page: CachedPage) -> Response:
     # one (the security headers' hook included, which then finds them) costs more.
     headers = [
         ("ETag", f'W/"{etag}"'),
-        ("Vary", "HX-Request, Cookie"),
+        ("Vary", "HX-Request, Cookie, Accept-Language"),
         ("Cache-Control", "private, no-cache"),  # ask again; 304 if unchanged
         *HEADER_LIST,
     ]

@@ -40,8 +40,10 @@ def add_security_headers(response: Response) -> Response:
     if get_settings().base_url.startswith("https://"):
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint != "static" and "Cookie" not in response.vary:
-        # The same address shows more to a signed-in user, and the language is in the cookie.
+        # The same address shows more to a signed-in user; the language is in the cookie,
+        # or on a first visit in the browser's Accept-Language.
         response.vary.add("Cookie")
+        response.vary.add("Accept-Language")
         user = g.get("_login_user")  # only if this request loaded one: never a query here
         if user is not None and user.is_authenticated:
             response.headers["Cache-Control"] = "private, no-store"

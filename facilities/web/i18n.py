@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import has_request_context, session
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 from facilities.settings import REGIONAL_LOCALES, SUPPORTED_LOCALES, get_settings
@@ -23,8 +23,15 @@ def visitor_locale() -> str:
     Flask-Login to look for a user."""
     chosen = session.get("locale")
     if chosen not in SUPPORTED_LOCALES:
-        chosen = get_settings().default_locale
+        chosen = _browser_language()
     return REGIONAL_LOCALES[chosen]
+
+
+def _browser_language() -> str:
+    """On a first visit, the best of our languages in the browser's Accept-Language;
+    the park's default when none of them is there."""
+    best = request.accept_languages.best_match(SUPPORTED_LOCALES)
+    return best if best in SUPPORTED_LOCALES else get_settings().default_locale
 
 
 def _chosen_language() -> str:
@@ -37,7 +44,7 @@ def _chosen_language() -> str:
         preferred = current_user.preferred_language
         if preferred in SUPPORTED_LOCALES:
             return preferred
-    return get_settings().default_locale
+    return _browser_language()
 
 
 class NonexistentLocalTime(ValueError):

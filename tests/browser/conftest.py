@@ -67,7 +67,9 @@ def new_page(browser, request):
             blocked.append(message.text)
 
     def make(**options):
-        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
+        # Finnish, as the park's people mostly browse (the language follows the browser)
+        defaults = {"viewport": {"width": 1280, "height": 900}, "locale": "fi-FI"}
+        context = browser.new_context(**{**defaults, **options})
         contexts.append(context)
         page = context.new_page()
         page.on("console", note_csp)

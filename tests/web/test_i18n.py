@@ -120,3 +120,16 @@ def test_language_switch_never_leaves_the_site(client):
         headers={"Referer": "https://evil.example/phish"},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_the_first_visit_follows_the_browser_until_a_language_is_chosen(client):
+    swedish = client.get("/", headers={"Accept-Language": "sv-FI,sv;q=0.9,en;q=0.5"})
+    assert '<html lang="sv">' in swedish.get_data(as_text=True)
+    assert "Accept-Language" in swedish.headers["Vary"]
+    english = client.get("/", headers={"Accept-Language": "de-DE, en;q=0.7"})
+    assert '<html lang="en">' in english.get_data(as_text=True)
+    none_of_ours = client.get("/", headers={"Accept-Language": "de-DE, ru;q=0.7"})
+    assert '<html lang="fi">' in none_of_ours.get_data(as_text=True)
+    client.get("/language/fi")  # the switch wins from then on
+    chosen = client.get("/", headers={"Accept-Language": "sv"})
+    assert '<html lang="fi">' in chosen.get_data(as_text=True)
