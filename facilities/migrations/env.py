@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import facilities.charging.models
 import facilities.core.models
 import facilities.requests.models  # noqa: F401  (imports park and accounts models too)
+from facilities.core.migrate import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -32,6 +33,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

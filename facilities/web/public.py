@@ -13,10 +13,11 @@ from facilities.charging.registry import charger_of_fault, chargers_of_request
 from facilities.core.db import get_engine, get_session
 from facilities.core.migrate import schema_state
 from facilities.core.models import utcnow
-from facilities.core.pagination import page_number
+from facilities.core.pagination import COUNT_LIMIT, page_number
 from facilities.extensions import limiter
 from facilities.requests import queries as request_service
 from facilities.requests.roadmap import roadmap
+from facilities.requests.search import search_requests, search_words
 from facilities.requests.supports import (
     SupportRefused,
     support_request,
@@ -127,6 +128,35 @@ def withdraw_support_view(reference: str):
     db.commit()
     return _support_answer(
         service_request, _("Your support for %(reference)s was withdrawn.", reference=reference)
+    )
+
+
+SEARCH_PAGE = 20
+
+
+@blueprint.get("/search")
+@public
+def search_page():
+    """Search over public requests (and, signed in, one's own company's)."""
+    typed = request.args.get("q", "").strip()[:200]
+    # no deeper than the lists go (core.pagination counts to 1,000)
+    number = min(page_number(request.args.get("page")), COUNT_LIMIT // SEARCH_PAGE)
+    user = current_user if current_user.is_authenticated else None
+    found = search_requests(
+        get_session(),
+        typed=typed,
+        viewer=user,
+        limit=SEARCH_PAGE + 1,  # one more tells whether there is a next page
+        offset=(number - 1) * SEARCH_PAGE,
+    )
+    return render(
+        "public/search.html",
+        "public/_search_results.html",
+        typed=typed,
+        results=found[:SEARCH_PAGE],
+        number=number,
+        has_next=len(found) > SEARCH_PAGE,
+        words=search_words(typed),
     )
 
 

@@ -20,6 +20,7 @@ from facilities.park.queries import active_categories, buildings
 from facilities.requests import queries as request_service
 from facilities.requests.intake import submit_request
 from facilities.requests.models import ServiceRequestCreate
+from facilities.requests.search import search_requests, search_words
 from facilities.settings import get_settings
 from facilities.web.access import tenant_only
 from facilities.web.caching import cached_fragment, kept_for_user
@@ -51,7 +52,14 @@ def requests_page():
     return render_with_part("tenant/requests.html", part)
 
 
-def _form_page(form: dict[str, str], errors: dict[str, str], status: int = 200):
+def _form_page(
+    form: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    *,
+    similar: list | None = None,
+    looked: bool = False,
+):
     db = get_session()
     return render_template(
         "tenant/new_request.html",
@@ -59,13 +67,53 @@ def _form_page(form: dict[str, str], errors: dict[str, str], status: int = 200):
         errors=errors,
         categories=active_categories(db),
         buildings=buildings(db),
+        similar=similar or [],
+        looked=looked,
     ), status
+
+
+def _prefilled() -> dict[str, str]:
+    """The form as a link or the no-JavaScript "look for similar" button fills it:
+    `?building=SENSORI&category=ev-charging&location=…` (codes or ids) and typed text."""
+    db = get_session()
+    args = request.args
+    form = {
+        key: args.get(key, "")[:limit]
+        for key, limit in (("title", 140), ("description", 10_000), ("location_note", 300))
+    }
+    form["location_note"] = form["location_note"] or args.get("location", "")[:300]
+    category = args.get("category_id") or args.get("category", "")
+    for choice in active_categories(db):
+        if category in (str(choice.id), choice.slug):
+            form["category_id"] = str(choice.id)
+    building = args.get("building_id") or args.get("building", "")
+    for place in buildings(db):
+        if building.upper() in (str(place.id), place.code):
+            form["building_id"] = str(place.id)
+    return form
+
+
+def _similar(title: str) -> list:
+    return search_requests(get_session(), typed=title, viewer=current_user, limit=5, open_only=True)
 
 
 @blueprint.get("/requests/new")
 @tenant_only
 def new_request_page():
-    return _form_page({"category_id": request.args.get("category", "")}, {})
+    form = _prefilled()
+    return _form_page(
+        form, {}, similar=_similar(form.get("title", "")), looked="look" in request.args
+    )
+
+
+@blueprint.get("/requests/similar")
+@tenant_only
+def similar_requests():
+    """While the title is typed (htmx): requests like it, to support instead."""
+    title = request.args.get("title", "")[:140]
+    return render_template(
+        "tenant/_similar.html", similar=_similar(title), looked=bool(search_words(title))
+    )
 
 
 @blueprint.post("/requests/new")

@@ -8,13 +8,14 @@ from sqlmodel import SQLModel
 import facilities.core.models
 import facilities.requests.models  # noqa: F401  (every table on the metadata)
 from facilities.core.db import make_engine
-from facilities.core.migrate import downgrade, upgrade
+from facilities.core.migrate import downgrade, include_name, upgrade
 
 
 def test_the_migrated_schema_matches_the_models(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        differences = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert differences == []
 

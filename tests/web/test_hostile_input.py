@@ -143,6 +143,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("public.request_page", "GET"): Route("/requests/{ref}"),
     ("public.choose_language", "POST"): Route("/language", ("locale", "next")),
     ("public.language_link", "GET"): Route("/language/sv", ("next",)),
+    ("public.search_page", "GET"): Route("/search", ("q", "page")),
+    ("tenant.similar_requests", "GET"): Route(
+        "/tenant/requests/similar", ("title",), runs_for=("member",)
+    ),
     ("public.support", "POST"): Route("/requests/{ref}/support", runs_for=("member",)),
     ("public.withdraw_support_view", "POST"): Route(
         "/requests/{ref}/support/withdraw", runs_for=("member",)
@@ -170,7 +174,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("auth.logout", "POST"): Route("/logout"),
     ("tenant.requests_page", "GET"): Route("/tenant/requests", runs_for=("member",)),
     ("tenant.new_request_page", "GET"): Route(
-        "/tenant/requests/new", ("category",), runs_for=("member",)
+        "/tenant/requests/new",
+        ("category", "building", "location", "title", "description", "look"),
+        runs_for=("member",),
     ),
     ("tenant.submit", "POST"): Route("/tenant/requests/new", SUBMIT_FIELDS, runs_for=("member",)),
     ("staff.queue_page", "GET"): Route("/staff/queue", runs_for=("staff",)),

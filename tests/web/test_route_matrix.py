@@ -152,6 +152,12 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ],
     # Supporting a public request is tested in tests/requests/test_supports.py (its answer
     # differs by variant: a redirect, or the support block for htmx).
+    ("public.search_page", "GET"): [
+        Case("/search?q=idea",                   Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("tenant.similar_requests", "GET"): [
+        Case("/tenant/requests/similar",         Expect(SIGN_IN,   200,         200,         200,         403,        403)),
+    ],
     ("public.support", "POST"): [  # a private request: its company sees it, nobody supports it
         Case("/requests/{private}/support",      Expect(SIGN_IN,   403,         404,         403,         403,        403)),
         Case("/requests/{missing}/support",      Expect(SIGN_IN,   404,         404,         404,         403,        403)),
