@@ -36,6 +36,13 @@ PG_DOCUMENT = (
 FTS = table("service_request_fts", column("rowid"), column("rank"))  # SQLite, migration 0010
 
 
+def _rough_stem(word: str) -> str:
+    """Without a Finnish stemmer, drop the last letters of a long word, where Finnish
+    inflects (latauspisteitä → latauspiste, Sensorille → sensori) and English too
+    (charging → charg): the rest is matched as a prefix."""
+    return word[: max(5, len(word) - 3)] if len(word) > 6 else word
+
+
 def search_words(typed: str) -> list[str]:
     words = [w.lower() for w in _WORD.findall(typed or "") if len(w) >= MIN_WORD]
     unique = list(dict.fromkeys(words))
@@ -72,7 +79,7 @@ def search_requests(
             col(ServiceRequest.updated_at).desc(),
         )
     else:
-        match = " OR ".join('"' + word.replace('"', "") + '"*' for word in words)
+        match = " OR ".join('"' + _rough_stem(word).replace('"', "") + '"*' for word in words)
         statement = (
             statement.join(FTS, FTS.c.rowid == ServiceRequest.id)
             .where(literal_column(FTS.name).op("MATCH")(match))

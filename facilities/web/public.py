@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user
 
 from facilities import policy
@@ -11,11 +12,13 @@ from facilities.accounts.users import set_preferred_language
 from facilities.charging.demand import demand_of_request, public_request_demand
 from facilities.charging.registry import charger_of_fault, chargers_of_request
 from facilities.core.db import get_engine, get_session
+from facilities.core.errors import ValidationFailed
 from facilities.core.migrate import schema_state
 from facilities.core.models import utcnow
 from facilities.core.pagination import COUNT_LIMIT, page_number
 from facilities.extensions import limiter
 from facilities.requests import queries as request_service
+from facilities.requests.conversation import CommentRefused, add_comment
 from facilities.requests.roadmap import roadmap
 from facilities.requests.search import search_requests, search_words
 from facilities.requests.supports import (
@@ -27,7 +30,7 @@ from facilities.requests.supports import (
 from facilities.requests.timeline import timeline
 from facilities.requests.workflow import ROADMAP_KINDS
 from facilities.settings import SUPPORTED_LOCALES, get_settings
-from facilities.web.access import public, tenant_only
+from facilities.web.access import public, signed_in, tenant_only
 from facilities.web.caching import shared_page
 from facilities.web.htmx import render, render_fragment, wants_fragment
 from facilities.web.safety import page_to_return_to
@@ -39,6 +42,17 @@ SUPPORT_LIMIT = "60 per hour"  # a person clicks a few; a script clicking all is
 
 def _user_key() -> str:
     return f"user:{current_user.get_id()}"
+
+
+def _too_many_comments(limit: RequestLimit):
+    flash(_("You have sent many messages in a short time. Try again in a while."), "error")
+    reference = (request.view_args or {}).get("reference", "")
+    service_request = request_service.by_reference(get_session(), reference)
+    if service_request is None or not policy.may_view(current_user, service_request):
+        abort(429)
+    response = _request_page(service_request, comment=request.form.get("comment", ""))
+    response.status_code = 429
+    return response
 
 
 @blueprint.get("/")
@@ -55,15 +69,27 @@ def roadmap_page():
 @public
 @shared_page
 def request_page(reference: str):
-    db = get_session()
-    service_request = request_service.by_reference(db, reference)
+    return _request_page(_viewable(reference))
+
+
+def _viewable(reference: str):
+    service_request = request_service.by_reference(get_session(), reference)
     user = current_user if current_user.is_authenticated else None
     if service_request is None or not policy.may_view(user, service_request):
         abort(404)
+    return service_request
+
+
+def _request_page(service_request, *, comment: str = "", errors: dict | None = None):
+    db = get_session()
+    user = current_user if current_user.is_authenticated else None
     reader = policy.as_reader(user, service_request)
     return render(
         "public/request.html",
         "public/_timeline.html",
+        status=422 if errors else 200,
+        comment=comment,
+        errors=errors or {},
         service_request=service_request,
         chargers=chargers_of_request(db, service_request),
         fault_charger=charger_of_fault(db, service_request),
@@ -132,6 +158,36 @@ def withdraw_support_view(reference: str):
 
 
 SEARCH_PAGE = 20
+COMMENT_LIMIT = "30 per hour"
+
+
+@blueprint.post("/requests/<reference>/comments")
+@signed_in
+@limiter.limit(COMMENT_LIMIT, key_func=_user_key, on_breach=_too_many_comments)
+def comment(reference: str):
+    """A message in the conversation between the request's company and staff."""
+    db = get_session()
+    service_request = _viewable(reference)
+    body = request.form.get("comment", "")
+    try:
+        add_comment(
+            db, author=current_user, service_request=service_request, body=body, now=utcnow()
+        )
+    except CommentRefused:
+        db.rollback()
+        abort(403)
+    except ValidationFailed as failure:
+        db.rollback()
+        errors = {key: str(message) for key, message in failure.errors.items()}
+        if request.form.get("back") == "staff" and current_user.is_staff:
+            flash(errors["comment"], "error")
+            return redirect(url_for("staff.request_page", reference=reference) + "#conversation")
+        return _request_page(service_request, comment=body, errors=errors)
+    db.commit()
+    flash(_("Your message was sent."), "success")
+    if request.form.get("back") == "staff" and current_user.is_staff:
+        return redirect(url_for("staff.request_page", reference=reference) + "#conversation")
+    return redirect(url_for("public.request_page", reference=reference) + "#conversation")
 
 
 @blueprint.get("/search")

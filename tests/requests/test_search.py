@@ -109,3 +109,10 @@ def test_the_public_search_page_pages_and_hides_private_requests(app, client, db
     assert second.count('class="request-row"') == 3 and 'rel="next"' not in second
     assert "secret" not in first + second
     assert "No requests match" in client.get("/search?q=zzzzqqq").get_data(as_text=True)
+
+
+def test_inflected_finnish_words_find_each_other(app, db):
+    factories.service_request(db, title="Sähköautojen latauspisteet Sensorin eteen")
+    db.commit()
+    found = search_requests(db, typed="Latauspisteitä Sensorille", viewer=None)
+    assert _titles(found) == ["Sähköautojen latauspisteet Sensorin eteen"]

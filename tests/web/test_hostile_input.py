@@ -144,6 +144,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("public.choose_language", "POST"): Route("/language", ("locale", "next")),
     ("public.language_link", "GET"): Route("/language/sv", ("next",)),
     ("public.search_page", "GET"): Route("/search", ("q", "page")),
+    ("public.comment", "POST"): Route(
+        "/requests/{ref}/comments", ("comment", "back"), runs_for=("member", "staff")
+    ),
     ("tenant.similar_requests", "GET"): Route(
         "/tenant/requests/similar", ("title",), runs_for=("member",)
     ),

@@ -152,6 +152,10 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ],
     # Supporting a public request is tested in tests/requests/test_supports.py (its answer
     # differs by variant: a redirect, or the support block for htmx).
+    ("public.comment", "POST"): [  # an empty message: the sender's company and staff get the form back
+        Case("/requests/{private}/comments",     Expect(SIGN_IN,   422,         404,         422,         422,        422)),
+        Case("/requests/{public}/comments",      Expect(SIGN_IN,   422,         403,         422,         422,        422)),
+    ],
     ("public.search_page", "GET"): [
         Case("/search?q=idea",                   Expect(200,       200,         200,         200,         200,        200)),
     ],

@@ -1,0 +1,52 @@
+"""The tenants' voice in Chromium: a similar request found while typing, supported in one
+click; the conversation and search pages pass axe."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from facilities.requests.models import Support
+from tests import factories
+from tests.browser.test_journey import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_typing_a_title_finds_the_same_idea_and_supports_it(live_server, new_page, db):
+    existing = factories.service_request(db, title="Sähköautojen latauspisteet Sensorin eteen")
+    member = factories.user(db)
+    factories.category(db)
+    db.commit()
+    page = new_page()
+    sign_in(page, live_server, member.email, check_accessibility=False)
+    page.goto(f"{live_server}/tenant/requests/new")
+    page.locator("#title").press_sequentially("Latauspisteitä Sensorille", delay=20)
+    similar = page.locator("#similar")
+    expect(similar.get_by_role("link", name=existing.title)).to_be_visible()
+    assert_accessible(page)
+    similar.get_by_role("button").first.click()
+    page.wait_for_url(f"**/requests/{existing.reference}")
+    expect(page.locator("#support")).to_contain_text("1")
+    assert db.exec(select(Support)).one().user_id == member.id
+    assert_accessible(page)  # the request page with the support block and conversation form
+
+
+def test_search_and_conversation_pages_pass_axe(live_server, new_page, db):
+    member = factories.user(db)
+    item = factories.service_request(db, submitter=member, title="Pyöräkatos Innovaattorille")
+    staff = factories.staff(db)
+    db.commit()
+    visitor = new_page()
+    visitor.goto(f"{live_server}/search?q=pyöräkatos")
+    expect(visitor.get_by_role("link", name=item.title)).to_be_visible()
+    assert_accessible(visitor)
+    desk = new_page()
+    sign_in(desk, live_server, staff.email, check_accessibility=False)
+    desk.goto(f"{live_server}/staff/requests/{item.reference}")
+    desk.locator("#comment").fill("Kiitos, katsomme tämän.")
+    desk.locator("#conversation button[type=submit]").click()
+    desk.wait_for_url("**#conversation")
+    expect(desk.locator(".timeline__item--comment")).to_contain_text("Kiitos, katsomme tämän.")
+    assert_accessible(desk)
