@@ -80,6 +80,33 @@ class RememberToken(SQLModel, table=True):
     expires_at: datetime = Field(index=True)
 
 
+class TokenPurpose(StrEnum):
+    magic_link = "magic_link"
+    password_reset = "password_reset"
+    invitation = "invitation"
+
+
+class AccessToken(SQLModel, table=True):
+    """A single-use, expiring link sent by e-mail: sign in, reset a password, or join a
+    company. Only the token's hash is kept."""
+
+    __tablename__ = "access_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: TokenPurpose = Field(sa_type=enum_type(TokenPurpose))
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="CASCADE")
+    email: str = Field(max_length=254)
+    # an invitation's company, name and language, and who invited
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id")
+    name: str = Field(default="", max_length=200)
+    language: str = Field(default="fi", max_length=5)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    used_at: datetime | None = None
+
+
 # Signed-in pages show the user, and web processes keep users between requests (see
 # web.auth): a change to one, a sign-out everywhere included, retires what was kept.
 watch(User)

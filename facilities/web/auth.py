@@ -19,28 +19,41 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from facilities.accounts.models import User
+from facilities.accounts.models import TokenPurpose, User
+from facilities.accounts.tokens import (
+    LinkNotValid,
+    accept_invitation,
+    look_up,
+    redeem,
+    send_password_reset,
+    send_sign_in_link,
+    user_of,
+)
 from facilities.accounts.users import (
     authenticate,
     change_password,
     end_all_sessions,
+    is_valid_email,
     issue_remember_token,
     normalize_email,
     record_sign_in,
     record_sign_out,
+    set_password,
     user_for_remember_token,
     user_for_session,
 )
 from facilities.core.db import get_engine, get_session
 from facilities.core.errors import ValidationFailed
+from facilities.core.models import utcnow
 from facilities.extensions import limiter, login_manager
+from facilities.park.models import Tenant
 from facilities.settings import get_settings
 from facilities.web.access import public, signed_in
 from facilities.web.caching import kept_in_generation
@@ -226,3 +239,201 @@ def password_page():
     return make_response(
         render_template("auth/password.html", errors=errors), 422 if errors else 200
     )
+
+
+# --- links by e-mail: sign in, reset a password, accept an invitation -------------------
+
+LINK_ADDRESS_LIMIT = "5 per 10 minutes;20 per day"  # per connection
+LINK_ACCOUNT_LIMIT = "3 per 10 minutes;10 per day"  # per e-mail address asked for
+
+
+def _asked_address() -> str:
+    return "link:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _not_an_address() -> bool:
+    """A form without a real address is refused anyway: it spends no one's limit."""
+    return not is_valid_email(normalize_email(request.form.get("email", "")))
+
+
+def _too_many_links(limit: RequestLimit) -> Response:
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    purpose = "reset" if request.endpoint == "auth.forgot_password" else "link"
+    response = make_response(
+        render_template(
+            "auth/link_request.html",
+            purpose=purpose,
+            email=request.form.get("email", ""),
+            error=ngettext(
+                "Too many links asked for. Try again in %(num)s minute.",
+                "Too many links asked for. Try again in %(num)s minutes.",
+                minutes,
+            ),
+        ),
+        429,
+    )
+    response.headers["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def _link_request(purpose: str):
+    """Ask for a link by e-mail; the answer is the same whether the address has an
+    account or not, so nobody learns who has one."""
+    email = request.form.get("email", "") if request.method == "POST" else ""
+    if request.method == "GET":
+        return render_template("auth/link_request.html", purpose=purpose, email="", error=None)
+    if not is_valid_email(normalize_email(email)):
+        return make_response(
+            render_template(
+                "auth/link_request.html",
+                purpose=purpose,
+                email=email[:254],
+                error=_("Enter an e-mail address like name@example.com."),
+            ),
+            422,
+        )
+    db = get_session()
+    send = send_password_reset if purpose == "reset" else send_sign_in_link
+    send(db, email=email, language=str(get_locale() or "fi")[:2], now=utcnow())
+    db.commit()
+    return render_template("auth/link_sent.html", purpose=purpose, email=email.strip()[:254])
+
+
+@blueprint.route("/login/link", methods=["GET", "POST"])
+@public
+@limiter.limit(LINK_ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_links)
+@limiter.limit(
+    LINK_ACCOUNT_LIMIT,
+    key_func=_asked_address,
+    methods=["POST"],
+    on_breach=_too_many_links,
+    exempt_when=_not_an_address,
+)
+def sign_in_link():
+    return _link_request("link")
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(LINK_ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_links)
+@limiter.limit(
+    LINK_ACCOUNT_LIMIT,
+    key_func=_asked_address,
+    methods=["POST"],
+    on_breach=_too_many_links,
+    exempt_when=_not_an_address,
+)
+def forgot_password():
+    return _link_request("reset")
+
+
+def _link_not_valid(error: LinkNotValid) -> Response:
+    return make_response(render_template("auth/link_invalid.html", reason=error.reason), 410)
+
+
+@blueprint.route("/login/link/<token>", methods=["GET", "POST"])
+@public
+def use_sign_in_link(token: str):
+    """GET asks to confirm (mail scanners follow links; they do not press buttons)."""
+    db = get_session()
+    now = utcnow()
+    try:
+        if request.method == "GET":
+            link = look_up(db, purpose=TokenPurpose.magic_link, raw=token, now=now)
+            return render_template("auth/link_confirm.html", email=link.email, token=token)
+        link = redeem(db, purpose=TokenPurpose.magic_link, raw=token, now=now)
+    except LinkNotValid as error:
+        db.rollback()
+        return _link_not_valid(error)
+    user = user_of(db, link)
+    if user is None:
+        db.rollback()
+        return _link_not_valid(LinkNotValid("unknown"))
+    record_sign_in(db, user=user, succeeded=True, email=user.email)
+    db.commit()
+    session.pop("csrf_token", None)
+    login_user(user)
+    flash(_("Welcome, %(name)s.", name=user.name), "success")
+    return redirect(_landing_for(user))
+
+
+@blueprint.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    db = get_session()
+    now = utcnow()
+    errors: dict[str, str] = {}
+    try:
+        link = look_up(db, purpose=TokenPurpose.password_reset, raw=token, now=now)
+        if request.method == "POST":
+            password = request.form.get("new_password", "")
+            if password != request.form.get("repeated_password", ""):
+                raise ValidationFailed({"repeated_password": _("The passwords do not match.")})
+            user = user_of(db, link)
+            if user is None:
+                raise LinkNotValid("unknown")
+            set_password(db, user=user, password=password, actor=user)
+            redeem(db, purpose=TokenPurpose.password_reset, raw=token, now=now)
+            db.commit()
+            session.pop("csrf_token", None)
+            login_user(user)
+            flash(_("Your password was changed. Other devices have been signed out."), "success")
+            return redirect(_landing_for(user))
+    except LinkNotValid as error:
+        db.rollback()
+        return _link_not_valid(error)
+    except ValidationFailed as failure:
+        db.rollback()
+        errors = {key: str(message) for key, message in failure.errors.items()}
+        errors = {("new_password" if k == "password" else k): v for k, v in errors.items()}
+    return make_response(
+        render_template("auth/reset.html", token=token, errors=errors), 422 if errors else 200
+    )
+
+
+@blueprint.route("/invitations/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation_page(token: str):
+    db = get_session()
+    now = utcnow()
+    errors: dict[str, str] = {}
+    try:
+        invitation = look_up(db, purpose=TokenPurpose.invitation, raw=token, now=now)
+        name = (
+            request.form.get("name", invitation.name)
+            if request.method == "POST"
+            else invitation.name
+        )
+        if request.method == "POST":
+            password = request.form.get("password", "")
+            if password != request.form.get("repeated_password", ""):
+                raise ValidationFailed({"repeated_password": _("The passwords do not match.")})
+            user = accept_invitation(db, raw=token, name=name, password=password, now=now)
+            db.commit()
+            session.pop("csrf_token", None)
+            login_user(user)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(_landing_for(user))
+    except LinkNotValid as error:
+        db.rollback()
+        return _link_not_valid(error)
+    except ValidationFailed as failure:
+        db.rollback()
+        errors = {key: str(message) for key, message in failure.errors.items()}
+        invitation = look_up(db, purpose=TokenPurpose.invitation, raw=token, now=now)
+    return make_response(
+        render_template(
+            "auth/invitation.html",
+            token=token,
+            invitation=invitation,
+            invitation_company=_company_name(invitation.tenant_id),
+            name=name,
+            errors=errors,
+        ),
+        422 if errors else 200,
+    )
+
+
+def _company_name(tenant_id: int | None) -> str:
+    tenant = get_session().get(Tenant, tenant_id) if tenant_id else None
+    return tenant.name if tenant else ""

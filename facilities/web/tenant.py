@@ -5,7 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlmodel import col, select
 
+from facilities.accounts.models import Role, User
+from facilities.accounts.tokens import invite, pending_invitations
+from facilities.accounts.users import deactivate_user
 from facilities.charging.demand import (
     InterestForm,
     interests_of_tenant,
@@ -15,17 +19,20 @@ from facilities.charging.demand import (
 from facilities.charging.models import ChargingInterest
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
+from facilities.core.models import utcnow
 from facilities.core.pagination import page_number
+from facilities.extensions import limiter
 from facilities.park.queries import active_categories, buildings
 from facilities.requests import queries as request_service
 from facilities.requests.intake import submit_request
 from facilities.requests.models import ServiceRequestCreate
 from facilities.requests.search import search_requests, search_words
 from facilities.settings import get_settings
-from facilities.web.access import tenant_only
+from facilities.web.access import allow, tenant_only
 from facilities.web.caching import cached_fragment, kept_for_user
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render_with_part
+from facilities.web.i18n import LANGUAGE_NAMES
 from facilities.web.templating import canonical_path, keeps_query
 
 blueprint = Blueprint("tenant", __name__, url_prefix="/tenant")
@@ -185,3 +192,68 @@ def withdraw_charging_demand(interest_id: int):
     db.commit()
     flash(_("The need was removed."), "info")
     return redirect(url_for("tenant.charging_demand_page"))
+
+
+tenant_admin_only = allow({Role.tenant_admin})
+
+
+def _people_page(form: dict[str, str], errors: dict[str, str], status: int = 200):
+    db = get_session()
+    colleagues = db.exec(
+        select(User).where(User.tenant_id == current_user.tenant_id).order_by(col(User.name))
+    ).all()
+    return render_template(
+        "tenant/people.html",
+        colleagues=colleagues,
+        invitations=pending_invitations(db, tenant_id=current_user.tenant_id, now=utcnow()),
+        form=form,
+        errors=errors,
+        language_names=LANGUAGE_NAMES,
+    ), status
+
+
+@blueprint.get("/people")
+@tenant_admin_only
+def people_page():
+    return _people_page({"language": current_user.preferred_language}, {})
+
+
+@blueprint.post("/people/invite")
+@tenant_admin_only
+@limiter.limit("20 per hour", key_func=lambda: f"user:{current_user.get_id()}")
+def invite_colleague():
+    db = get_session()
+    form = request.form.to_dict()
+    try:
+        invite(
+            db,
+            inviter=current_user,
+            email=form.get("email", ""),
+            name=form.get("name", ""),
+            language=form.get("language", ""),
+            now=utcnow(),
+        )
+    except ValidationFailed as failure:
+        db.rollback()
+        errors = {key: str(message) for key, message in failure.errors.items()}
+        return _people_page(form, errors, status=422)
+    db.commit()
+    flash(_("An invitation was sent to %(email)s.", email=form.get("email", "").strip()), "success")
+    return redirect(url_for("tenant.people_page"))
+
+
+@blueprint.post("/people/<int:user_id>/deactivate")
+@tenant_admin_only
+def deactivate_colleague(user_id: int):
+    db = get_session()
+    colleague = db.get(User, user_id)
+    if colleague is None or colleague.tenant_id != current_user.tenant_id:
+        abort(404)
+    if colleague.id == current_user.id:
+        flash(_("You cannot deactivate yourself."), "error")
+        return redirect(url_for("tenant.people_page"))
+    if colleague.active:
+        deactivate_user(db, user=colleague, actor=current_user)
+        db.commit()
+        flash(_("%(name)s can no longer sign in.", name=colleague.name), "success")
+    return redirect(url_for("tenant.people_page"))

@@ -144,6 +144,26 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("public.choose_language", "POST"): Route("/language", ("locale", "next")),
     ("public.language_link", "GET"): Route("/language/sv", ("next",)),
     ("public.search_page", "GET"): Route("/search", ("q", "page")),
+    ("auth.sign_in_link", "GET"): Route("/login/link"),
+    ("auth.sign_in_link", "POST"): Route("/login/link", ("email",)),
+    ("auth.forgot_password", "GET"): Route("/password/forgot"),
+    ("auth.forgot_password", "POST"): Route("/password/forgot", ("email",)),
+    ("auth.use_sign_in_link", "GET"): Route("/login/link/x"),
+    ("auth.use_sign_in_link", "POST"): Route("/login/link/x"),
+    ("auth.reset_password", "GET"): Route("/password/reset/x"),
+    ("auth.reset_password", "POST"): Route(
+        "/password/reset/x", ("new_password", "repeated_password")
+    ),
+    ("auth.accept_invitation_page", "GET"): Route("/invitations/x"),
+    ("auth.accept_invitation_page", "POST"): Route(
+        "/invitations/x", ("name", "password", "repeated_password")
+    ),
+    # tenant admins only: no persona of this table is one
+    ("tenant.people_page", "GET"): Route("/tenant/people", runs_for=()),
+    ("tenant.invite_colleague", "POST"): Route(
+        "/tenant/people/invite", ("email", "name", "language"), runs_for=()
+    ),
+    ("tenant.deactivate_colleague", "POST"): Route("/tenant/people/1/deactivate", runs_for=()),
     ("public.comment", "POST"): Route(
         "/requests/{ref}/comments", ("comment", "back"), runs_for=("member", "staff")
     ),

@@ -156,6 +156,45 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
         Case("/requests/{private}/comments",     Expect(SIGN_IN,   422,         404,         422,         422,        422)),
         Case("/requests/{public}/comments",      Expect(SIGN_IN,   422,         403,         422,         422,        422)),
     ],
+    ("auth.sign_in_link", "GET"): [
+        Case("/login/link",                      Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("auth.sign_in_link", "POST"): [  # no address: the form again (tests/accounts: no account is revealed)
+        Case("/login/link",                      Expect(422,       422,         422,         422,         422,        422)),
+    ],
+    ("auth.forgot_password", "GET"): [
+        Case("/password/forgot",                 Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("auth.forgot_password", "POST"): [
+        Case("/password/forgot",                 Expect(422,       422,         422,         422,         422,        422)),
+    ],
+    ("auth.use_sign_in_link", "GET"): [
+        Case("/login/link/not-a-token",          Expect(410,       410,         410,         410,         410,        410)),
+    ],
+    ("auth.use_sign_in_link", "POST"): [
+        Case("/login/link/not-a-token",          Expect(410,       410,         410,         410,         410,        410)),
+    ],
+    ("auth.reset_password", "GET"): [
+        Case("/password/reset/not-a-token",      Expect(410,       410,         410,         410,         410,        410)),
+    ],
+    ("auth.reset_password", "POST"): [
+        Case("/password/reset/not-a-token",      Expect(410,       410,         410,         410,         410,        410)),
+    ],
+    ("auth.accept_invitation_page", "GET"): [
+        Case("/invitations/not-a-token",         Expect(410,       410,         410,         410,         410,        410)),
+    ],
+    ("auth.accept_invitation_page", "POST"): [
+        Case("/invitations/not-a-token",         Expect(410,       410,         410,         410,         410,        410)),
+    ],
+    ("tenant.people_page", "GET"): [
+        Case("/tenant/people",                   Expect(SIGN_IN,   403,         403,         200,         403,        403)),
+    ],
+    ("tenant.invite_colleague", "POST"): [  # an empty form
+        Case("/tenant/people/invite",            Expect(SIGN_IN,   403,         403,         422,         403,        403)),
+    ],
+    ("tenant.deactivate_colleague", "POST"): [  # someone of another company: not found
+        Case("/tenant/people/{outsider}/deactivate", Expect(SIGN_IN, 403,       403,         404,         403,        403)),
+    ],
     ("public.search_page", "GET"): [
         Case("/search?q=idea",                   Expect(200,       200,         200,         200,         200,        200)),
     ],
@@ -340,6 +379,7 @@ def world(app, db) -> World:
             "removed": removed.code,
             "building": db.get(Building, charger.building_id).code,
             "interest": str(interest.id),
+            "outsider": str(users["member_b"].id),
         },
     )
 
