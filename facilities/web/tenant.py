@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import col, select
@@ -123,8 +132,23 @@ def similar_requests():
     )
 
 
+SUBMIT_LIMIT = "10 per hour;30 per day"  # per person: a busy day, not a script
+
+
+def _too_many_requests(_limit: object):
+    body, status = _form_page(
+        request.form.to_dict(),
+        {"__all__": _("You have sent many requests in a short time. Try again later.")},
+        status=429,
+    )
+    return make_response(body, status)
+
+
 @blueprint.post("/requests/new")
 @tenant_only
+@limiter.limit(
+    SUBMIT_LIMIT, key_func=lambda: f"user:{current_user.get_id()}", on_breach=_too_many_requests
+)
 def submit():
     data, errors = parse_form(ServiceRequestCreate, request.form)
     if data is not None:

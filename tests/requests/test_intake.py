@@ -145,3 +145,26 @@ def test_titles_must_be_readable(title, error_type):
 def test_invisible_characters_are_dropped_from_titles_but_joiners_kept():
     data = ServiceRequestCreate(title="Sauna\u200b for \u00adall 👩\u200d🔧", category_id=1)
     assert data.title == "Sauna for all 👩\u200d🔧"
+
+
+def test_too_many_requests_from_one_person_are_refused_with_the_form_kept(app, client, db):
+    from tests import factories as made
+    from tests.conftest import csrf_token, sign_in
+
+    member = made.user(db, preferred_language="en")
+    category = made.category(db)
+    db.commit()
+    sign_in(client, member.email)
+    token = csrf_token(client, "/tenant/requests/new")
+    form = {"csrf_token": token, "category_id": str(category.id), "description": "Details."}
+    statuses = [
+        client.post(
+            "/tenant/requests/new", data={**form, "title": f"Request number {n}"}
+        ).status_code
+        for n in range(11)
+    ]
+    assert statuses == [302] * 10 + [429]
+    refused = client.post("/tenant/requests/new", data={**form, "title": "The twelfth one"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and 'value="The twelfth one"' in page
+    assert "many requests in a short time" in page
