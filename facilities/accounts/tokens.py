@@ -74,10 +74,7 @@ def look_up(session: Session, *, purpose: TokenPurpose, raw: str, now: datetime)
         raise LinkNotValid("unknown")
     if token.used_at is not None:
         raise LinkNotValid("used")
-    expires = token.expires_at
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=now.tzinfo)
-    if expires <= now:
+    if token.expires_at <= now:
         raise LinkNotValid("expired")
     return token
 

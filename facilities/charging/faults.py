@@ -231,11 +231,7 @@ def sync_faults(session: Session, now: datetime | None = None) -> int:
             continue
         fault = open_faults.get(charger.id or 0)
         changed_at = evse.status_changed_at
-        if changed_at.tzinfo is None:
-            changed_at = changed_at.replace(tzinfo=now.tzinfo)
         closed = last_closed.get(charger.id or 0)
-        if closed is not None and closed.tzinfo is None:
-            closed = closed.replace(tzinfo=now.tzinfo)
         if evse.status in FAULTY and now - changed_at >= fault_after:
             if fault is None:
                 if closed is None or changed_at > closed:

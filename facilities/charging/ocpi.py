@@ -96,10 +96,6 @@ def parse_time(value: Any, field: str = "last_updated") -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _identifier(value: str, field: str) -> str:
     if not value or len(value) > MAX_ID:
         raise OcpiError(INVALID_PARAMETERS, f"{field} must be 1 to {MAX_ID} characters")
@@ -200,7 +196,7 @@ def put_location(
     if not isinstance(evses, list) or not all(isinstance(evse, dict) for evse in evses):
         raise OcpiError(INVALID_PARAMETERS, "evses must be a list of objects")
     location = find_location(session, party, location_id)
-    if location is not None and _aware(location.last_updated) > updated:
+    if location is not None and location.last_updated > updated:
         return False
     fields = {key: value for key, value in body.items() if key != "evses"}
     if location is None:
@@ -249,7 +245,7 @@ def _put_evse(
     updated = parse_time(body.get("last_updated"))
     status = _status(body.get("status"))
     evse = find_evse(session, location, uid)
-    if evse is not None and _aware(evse.last_updated) > updated:
+    if evse is not None and evse.last_updated > updated:
         return False
     if evse is None:
         assert location.id is not None
@@ -311,7 +307,7 @@ def patch_object(
     updated = parse_time(body.get("last_updated"))
     location = _location_or_error(session, party, location_id)
     if evse_uid is None:
-        if _aware(location.last_updated) > updated:
+        if location.last_updated > updated:
             return False
         changes = {key: value for key, value in body.items() if key != "evses"}
         location.data = {**location.data, **changes}
@@ -325,7 +321,7 @@ def patch_object(
         return True
     evse = _evse_or_error(session, location, evse_uid)
     if connector_id is None:
-        if _aware(evse.last_updated) > updated:
+        if evse.last_updated > updated:
             return False
         if "status" in body:
             _set_status(evse, _status(body["status"]), now=now)

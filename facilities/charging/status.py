@@ -6,7 +6,7 @@ Pages read only what is stored here: never a call to the operator while a page r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import and_
@@ -75,12 +75,6 @@ class ChargerState:
         return self.charger.lifecycle in (ChargerLifecycle.planned, ChargerLifecycle.installing)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def charger_states(
     session: Session,
     *,
@@ -127,7 +121,7 @@ def charger_states(
         assert charger.id is not None
         if charger.id in states:
             continue  # the same location id from two operators: the newest EVSE wins
-        heard = [_aware(evse.received_at) if evse else None, _aware(last_contact)]
+        heard = [evse.received_at if evse else None, last_contact]
         heard_at = max((moment for moment in heard if moment is not None), default=None)
         stale = evse is not None and (heard_at is None or now - heard_at > stale_after)
         if request is not None and public_requests_only and request.visibility != Visibility.public:

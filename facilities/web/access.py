@@ -38,6 +38,11 @@ signed_in = allow(frozenset(Role))
 machine = allow(MACHINE)
 
 
+def person_key() -> str:
+    """A rate limit's key for views of signed-in users: per person, whatever the address."""
+    return f"user:{current_user.get_id()}"
+
+
 def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and not htmx

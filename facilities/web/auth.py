@@ -299,30 +299,29 @@ def _link_request(purpose: str):
     return render_template("auth/link_sent.html", purpose=purpose, email=email.strip()[:254])
 
 
+def _link_limits(view):
+    """Asking for a link: limited per connection and per address asked for."""
+    per_address = limiter.limit(
+        LINK_ACCOUNT_LIMIT,
+        key_func=_asked_address,
+        methods=["POST"],
+        on_breach=_too_many_links,
+        exempt_when=_not_an_address,
+    )
+    per_connection = limiter.limit(LINK_ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_links)
+    return per_connection(per_address(view))
+
+
 @blueprint.route("/login/link", methods=["GET", "POST"])
 @public
-@limiter.limit(LINK_ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_links)
-@limiter.limit(
-    LINK_ACCOUNT_LIMIT,
-    key_func=_asked_address,
-    methods=["POST"],
-    on_breach=_too_many_links,
-    exempt_when=_not_an_address,
-)
+@_link_limits
 def sign_in_link():
     return _link_request("link")
 
 
 @blueprint.route("/password/forgot", methods=["GET", "POST"])
 @public
-@limiter.limit(LINK_ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_links)
-@limiter.limit(
-    LINK_ACCOUNT_LIMIT,
-    key_func=_asked_address,
-    methods=["POST"],
-    on_breach=_too_many_links,
-    exempt_when=_not_an_address,
-)
+@_link_limits
 def forgot_password():
     return _link_request("reset")
 

@@ -55,6 +55,7 @@ from facilities.park.queries import buildings
 from facilities.requests.models import ServiceRequest
 from facilities.settings import get_settings
 from facilities.web.access import admin_only, staff_only
+from facilities.web.forms import parse_form
 
 blueprint = Blueprint("charging_staff", __name__, url_prefix="/staff")
 
@@ -145,17 +146,6 @@ def _submitted_form() -> dict[str, Any]:
     return form
 
 
-def _read_form() -> tuple[ChargerForm | None, dict[str, str]]:
-    from pydantic import ValidationError
-
-    from facilities.web.forms import messages_for
-
-    try:
-        return ChargerForm.model_validate(_submitted_form()), {}
-    except ValidationError as error:
-        return None, messages_for(error)
-
-
 @blueprint.route("/chargers/new", methods=["GET", "POST"])
 @staff_only
 def new_charger():
@@ -170,7 +160,7 @@ def new_charger():
             },
             errors={},
         )
-    data, errors = _read_form()
+    data, errors = parse_form(ChargerForm, request.form)
     if data is not None:
         db = get_session()
         try:
@@ -195,7 +185,7 @@ def edit_charger(code: str):
     if request.method == "GET":
         values = form_values(db, charger)
         return _form_page(charger=charger, form=values, errors={})
-    data, errors = _read_form()
+    data, errors = parse_form(ChargerForm, request.form)
     if data is not None:
         try:
             changed = change_charger(db, actor=current_user, charger=charger, data=data)

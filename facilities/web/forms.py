@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, get_origin
 
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
@@ -49,8 +49,13 @@ def messages_for(error: ValidationError) -> dict[str, str]:
 def parse_form(
     model: type[Model], form: MultiDict[str, str]
 ) -> tuple[Model | None, dict[str, str]]:
-    """(instance, {}) when the form is valid, else (None, messages per field)."""
-    data = {key: form.get(key) for key in model.model_fields if key in form}
+    """(instance, {}) when the form is valid, else (None, messages per field).
+    A list field (checkboxes) takes every value sent under its name."""
+    data = {
+        key: form.getlist(key) if get_origin(field.annotation) is list else form.get(key)
+        for key, field in model.model_fields.items()
+        if key in form
+    }
     try:
         return model.model_validate(data), {}
     except ValidationError as error:

@@ -30,7 +30,7 @@ from facilities.requests.supports import (
 from facilities.requests.timeline import timeline
 from facilities.requests.workflow import ROADMAP_KINDS
 from facilities.settings import SUPPORTED_LOCALES, get_settings
-from facilities.web.access import public, signed_in, tenant_only
+from facilities.web.access import person_key, public, signed_in, tenant_only
 from facilities.web.caching import shared_page
 from facilities.web.htmx import render, render_fragment, wants_fragment
 from facilities.web.safety import page_to_return_to
@@ -38,10 +38,6 @@ from facilities.web.templating import keeps_query
 
 blueprint = Blueprint("public", __name__)
 SUPPORT_LIMIT = "60 per hour"  # a person clicks a few; a script clicking all is stopped
-
-
-def _user_key() -> str:
-    return f"user:{current_user.get_id()}"
 
 
 def _too_many_comments(limit: RequestLimit):
@@ -125,7 +121,7 @@ def _supportable(reference: str):
 
 @blueprint.post("/requests/<reference>/support")
 @tenant_only
-@limiter.limit(SUPPORT_LIMIT, methods=["POST"], key_func=_user_key)
+@limiter.limit(SUPPORT_LIMIT, methods=["POST"], key_func=person_key)
 def support(reference: str):
     db = get_session()
     service_request = _supportable(reference)
@@ -146,7 +142,7 @@ def support(reference: str):
 
 @blueprint.post("/requests/<reference>/support/withdraw")
 @tenant_only
-@limiter.limit(SUPPORT_LIMIT, methods=["POST"], key_func=_user_key)
+@limiter.limit(SUPPORT_LIMIT, methods=["POST"], key_func=person_key)
 def withdraw_support_view(reference: str):
     db = get_session()
     service_request = _supportable(reference)
@@ -163,7 +159,7 @@ COMMENT_LIMIT = "30 per hour"
 
 @blueprint.post("/requests/<reference>/comments")
 @signed_in
-@limiter.limit(COMMENT_LIMIT, key_func=_user_key, on_breach=_too_many_comments)
+@limiter.limit(COMMENT_LIMIT, key_func=person_key, on_breach=_too_many_comments)
 def comment(reference: str):
     """A message in the conversation between the request's company and staff."""
     db = get_session()

@@ -37,7 +37,7 @@ from facilities.requests.intake import submit_request
 from facilities.requests.models import ServiceRequestCreate
 from facilities.requests.search import search_requests, search_words
 from facilities.settings import get_settings
-from facilities.web.access import allow, tenant_only
+from facilities.web.access import allow, person_key, tenant_only
 from facilities.web.caching import cached_fragment, kept_for_user
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render_with_part
@@ -146,9 +146,7 @@ def _too_many_requests(_limit: object):
 
 @blueprint.post("/requests/new")
 @tenant_only
-@limiter.limit(
-    SUBMIT_LIMIT, key_func=lambda: f"user:{current_user.get_id()}", on_breach=_too_many_requests
-)
+@limiter.limit(SUBMIT_LIMIT, key_func=person_key, on_breach=_too_many_requests)
 def submit():
     data, errors = parse_form(ServiceRequestCreate, request.form)
     if data is not None:
@@ -244,7 +242,7 @@ def people_page():
 
 @blueprint.post("/people/invite")
 @tenant_admin_only
-@limiter.limit("20 per hour", key_func=lambda: f"user:{current_user.get_id()}")
+@limiter.limit("20 per hour", key_func=person_key)
 def invite_colleague():
     db = get_session()
     form = request.form.to_dict()
