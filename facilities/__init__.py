@@ -41,7 +41,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
         # Redis down: count in this process's memory meanwhile rather than refuse sign-ins.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        # five files at the limit and the form around them; bigger is refused unread (413)
+        MAX_CONTENT_LENGTH=5 * settings.upload_max_bytes + 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the signed session
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})

@@ -381,6 +381,7 @@ def demo_command(host: str, port: int) -> None:
 
     from facilities.core.migrate import upgrade
     from facilities.core.scheduler import build_scheduler, holder_name
+    from facilities.core.storage import get_storage
     from facilities.demo import DEMO_SIGN_INS, load_demo_data
     from facilities.demo_charging import demo_operator_job
     from facilities.schedule import JOBS
@@ -400,7 +401,7 @@ def demo_command(host: str, port: int) -> None:
     upgrade(engine)
     with app.app_context(), session_scope(engine) as session:
         operator_token = _demo_secret(instance, "demo_operator_token")
-        loaded = load_demo_data(session, operator_token=operator_token)
+        loaded = load_demo_data(session, operator_token=operator_token, storage=get_storage())
         session.commit()
     click.echo("Demo data loaded." if loaded else "Demo data was already there.")
     click.echo(

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
 from facilities.accounts.models import Role
 from facilities.accounts.users import create_user
 from facilities.core.models import utcnow
+from facilities.core.storage import Storage
+from facilities.core.uploads import read_upload
 from facilities.demo_charging import load_charging
-from facilities.park.models import Building, Category, CategoryKind, Site, Tenant, Visibility
+from facilities.park.models import (
+    Building,
+    Category,
+    CategoryKind,
+    QuestionKind,
+    Site,
+    Tenant,
+    Visibility,
+)
 from facilities.park.queries import business_id
+from facilities.park.questions import QuestionForm, save_question
 from facilities.requests.intake import submit_request
 from facilities.requests.models import (
     Priority,
@@ -375,11 +388,96 @@ REQUESTS = [
 ]
 
 
+# The categories' extra questions (Open311 attributes): what the property manager needs
+# to know to weigh an idea or find a fault.
+QUESTIONS = {
+    "ev-charging": [
+        QuestionForm(
+            code="vehicles",
+            kind=QuestionKind.number,
+            prompt_fi="Montako sähköautoa yrityksessänne latatisi täällä?",
+            prompt_en="How many electric cars in your company would charge here?",
+            prompt_sv="Hur många elbilar i ert företag skulle laddas här?",
+            hint_fi="Arvio riittää: henkilöstön ja yrityksen autot yhteensä.",
+            hint_en="An estimate will do: staff and company cars together.",
+            hint_sv="En uppskattning räcker: personalens och företagets bilar tillsammans.",
+            required=True,
+            position=1,
+        ),
+        QuestionForm(
+            code="charging-time",
+            kind=QuestionKind.single_choice,
+            prompt_fi="Milloin autot latautuisivat?",
+            prompt_en="When would the cars charge?",
+            prompt_sv="När skulle bilarna laddas?",
+            choices_fi="Työpäivän aikana\nIltaisin ja öisin\nMolempina",
+            choices_en="During the working day\nEvenings and nights\nBoth",
+            choices_sv="Under arbetsdagen\nKvällar och nätter\nBåda",
+            position=2,
+        ),
+    ],
+    "heating-ventilation": [
+        QuestionForm(
+            code="room",
+            kind=QuestionKind.text,
+            prompt_fi="Huone tai tila",
+            prompt_en="Room or space",
+            prompt_sv="Rum eller utrymme",
+            hint_fi="Esimerkiksi huoneen numero tai nimi ovessa.",
+            hint_en="For example the room number or the name on the door.",
+            hint_sv="Till exempel rummets nummer eller namnet på dörren.",
+            required=True,
+            position=1,
+        ),
+        QuestionForm(
+            code="symptoms",
+            kind=QuestionKind.multiple_choice,
+            prompt_fi="Mitä huomasit?",
+            prompt_en="What did you notice?",
+            prompt_sv="Vad märkte du?",
+            choices_fi="Liian kuuma\nLiian kylmä\nTunkkainen ilma\nVeto\nÄäni",
+            choices_en="Too hot\nToo cold\nStuffy air\nDraught\nNoise",
+            choices_sv="För varmt\nFör kallt\nInstängd luft\nDrag\nLjud",
+            position=2,
+        ),
+    ],
+}
+ANSWERS = {
+    "ev": {"vehicles": ["14"], "charging-time": ["during-the-working-day"]},
+    "ev-dup": {"vehicles": ["3"], "charging-time": ["both"]},
+    "hvac": {"room": ["Neuvotteluhuone Kaamos, 2. krs"], "symptoms": ["too-hot", "stuffy-air"]},
+}
+NAMED = {"ev"}  # the sender chose to be named on the public page
+
+
+def demo_photo() -> bytes:
+    """A sketch of the parking area in front of Sensori, as a sender might attach."""
+    image = Image.new("RGB", (960, 600), (92, 98, 104))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 960, 140), fill=(186, 196, 204))  # the building's front
+    draw.text((24, 54), "SENSORI", fill=(40, 48, 56), font_size=48)
+    for number in range(8):
+        left = 40 + number * 112
+        draw.rectangle((left, 300, left + 6, 560), fill=(235, 235, 235))
+        draw.text((left + 36, 520), f"P{number + 1}", fill=(235, 235, 235), font_size=28)
+    draw.rectangle((40, 300, 950, 306), fill=(235, 235, 235))
+    draw.rectangle((600, 200, 930, 290), outline=(46, 160, 90), width=6)
+    draw.text((616, 222), "4-6 x 11 kW?", fill=(200, 240, 210), font_size=40)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
 def load_demo_data(
-    session: Session, *, now: datetime | None = None, operator_token: str | None = None
+    session: Session,
+    *,
+    now: datetime | None = None,
+    operator_token: str | None = None,
+    storage: Storage | None = None,
 ) -> bool:
     """Load the demo park once; returns False when it was already there. The demo charge
-    point operator calls the OCPI receiver with `operator_token` (random when not given)."""
+    point operator calls the OCPI receiver with `operator_token` (random when not given);
+    with a `storage` the requests get their photos too."""
     if session.exec(select(Site).where(Site.code == SITE_CODE)).first() is not None:
         return False
     now = now or utcnow()
@@ -419,6 +517,9 @@ def load_demo_data(
         )
         session.add(tenants[name])
     session.flush()
+    for slug, questions in QUESTIONS.items():
+        for question in questions:
+            save_question(session, actor=None, category=categories[slug], data=question)
     users = {}
     for email, name, role, tenant_name in USERS:
         users[email] = create_user(
@@ -429,7 +530,14 @@ def load_demo_data(
             role=role,
             tenant_id=tenants[tenant_name].id if tenant_name else None,
         )
-    ev = _load_requests(session, users=users, categories=categories, buildings=buildings, now=now)
+    ev = _load_requests(
+        session,
+        users=users,
+        categories=categories,
+        buildings=buildings,
+        now=now,
+        storage=storage,
+    )
     load_charging(
         session,
         now=now,
@@ -440,7 +548,7 @@ def load_demo_data(
     return True
 
 
-def _load_requests(session, *, users, categories, buildings, now) -> ServiceRequest:
+def _load_requests(session, *, users, categories, buildings, now, storage) -> ServiceRequest:
     statuses = {status.slug: status for status in session.exec(select(Status)).all()}
     staff = users["huolto@digipolis.example"]
     quarters = quarter_choices(now.date())
@@ -455,7 +563,15 @@ def _load_requests(session, *, users, categories, buildings, now) -> ServiceRequ
                 description=item.description,
                 category_id=categories[item.category].id,
                 building_id=buildings[item.building].id if item.building else None,
+                show_name=item.key in NAMED,
             ),
+            answers=ANSWERS.get(item.key),
+            files=[
+                read_upload(demo_photo(), filename="pysakointialue-sensori.png", max_bytes=10**7)
+            ]
+            if item.key == "ev" and storage is not None
+            else (),
+            storage=storage,
             now=moment,
             notify=False,
         )

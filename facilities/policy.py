@@ -9,7 +9,12 @@ from dataclasses import dataclass
 
 from facilities.accounts.models import Role, User
 from facilities.park.models import Visibility
-from facilities.requests.models import PUBLIC_UPDATE_KINDS, ServiceRequest, UpdateKind
+from facilities.requests.models import (
+    PUBLIC_UPDATE_KINDS,
+    Attachment,
+    ServiceRequest,
+    UpdateKind,
+)
 
 
 def _signed_in(user: User | None) -> bool:
@@ -82,6 +87,16 @@ def for_request(user: User | None, service_request: ServiceRequest) -> RequestAc
         and service_request.visibility == Visibility.public,
         triage=staff,
     )
+
+
+def may_read_attachment(
+    user: User | None, service_request: ServiceRequest, attachment: Attachment
+) -> bool:
+    """A request's own files go with the request; a comment's with the conversation
+    (the sender's company and staff)."""
+    if attachment.request_id != service_request.id or not may_view(user, service_request):
+        return False
+    return attachment.update_id is None or is_staff(user) or same_company(user, service_request)
 
 
 def as_reader(user: User | None, service_request: ServiceRequest) -> RequestAccess:

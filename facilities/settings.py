@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
@@ -90,6 +91,16 @@ class Settings(BaseSettings):
     charging_stale_after_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     upload_folder: str = ""  # empty: uploads/ in the instance folder
     upload_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Uploads in the folder above ("local") or in an S3-compatible bucket ("s3"), which
+    # keeps web processes stateless. Empty S3 credentials and region fall back to boto3's
+    # own lookup (AWS_* variables, an instance or task role).
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""  # required with storage_backend "s3"
+    s3_endpoint_url: str = ""  # empty: AWS; else e.g. https://minio.example.fi:9000
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""  # a folder in the bucket, e.g. uploads
 
     @field_validator("database_url")
     @classmethod
@@ -128,6 +139,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"FACILITIES_SECRET_KEY {problem}. Outside development it signs every "
                 f"session, so make a random one: {MAKE_A_SECRET}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def s3_needs_a_bucket(self) -> Settings:
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError(
+                "FACILITIES_STORAGE_BACKEND=s3 needs FACILITIES_S3_BUCKET, the bucket to "
+                "keep uploads in"
             )
         return self
 

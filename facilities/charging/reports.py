@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, select
 
@@ -20,6 +18,7 @@ from facilities.charging.ocpi import hash_token, new_token
 from facilities.core import outbox
 from facilities.core.errors import ValidationFailed
 from facilities.core.storage import Storage
+from facilities.core.uploads import IMAGE_FORMATS, UnacceptedFile, clean_image
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind, clean_one_line
 
 PROBLEM_LABELS = {
@@ -39,12 +38,6 @@ _TITLES = {
     FaultProblem.blocked: N_("The parking space is blocked"),
     FaultProblem.other: N_("Something else"),
 }
-PHOTO_FORMATS = {
-    "JPEG": ("image/jpeg", ".jpg"),
-    "PNG": ("image/png", ".png"),
-    "WEBP": ("image/webp", ".webp"),
-}
-MAX_PIXELS = 40_000_000  # a phone photo is ~12 MP; refuse decompression bombs
 
 
 class FaultReportCreate(BaseModel):
@@ -78,23 +71,11 @@ def read_photo(raw: bytes, *, max_bytes: int) -> Photo:
             {"photo": _l("The photo is too large: at most %(mb)s MB.", mb=max_bytes // 1_000_000)}
         )
     try:
-        with Image.open(io.BytesIO(raw)) as image:
-            kind = image.format or ""
-            if kind not in PHOTO_FORMATS:
-                raise ValidationFailed({"photo": _l("Send a photo as JPEG, PNG or WebP.")})
-            if image.width * image.height > MAX_PIXELS:
-                raise ValidationFailed({"photo": _l("The photo has too many pixels.")})
-            image.load()
-            clean = ImageOps.exif_transpose(image)  # upright, as the phone showed it
-            clean.info = {}
-            if kind == "JPEG" and clean.mode not in ("RGB", "L"):
-                clean = clean.convert("RGB")
-            out = io.BytesIO()
-            clean.save(out, format=kind)  # no exif=, no info: the metadata stays behind
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        _image, kind, data, _thumbnail = clean_image(raw)
+    except UnacceptedFile:
         raise ValidationFailed({"photo": _l("Send a photo as JPEG, PNG or WebP.")}) from None
-    content_type, suffix = PHOTO_FORMATS[kind]
-    return Photo(data=out.getvalue(), content_type=content_type, suffix=suffix)
+    content_type, suffix = IMAGE_FORMATS[kind]
+    return Photo(data=data, content_type=content_type, suffix=suffix)
 
 
 def check_email(address: str) -> str:
@@ -137,7 +118,7 @@ def submit_report(
     service_request = session.get_one(ServiceRequest, fault.request_id)
     photo_key = ""
     if photo is not None and storage is not None:
-        photo_key = storage.save(photo.data, suffix=photo.suffix)
+        photo_key = storage.save(photo.data, suffix=photo.suffix, content_type=photo.content_type)
     token = new_token() if email else ""
     assert charger.id is not None and service_request.id is not None
     report = FaultReport(

@@ -1,7 +1,9 @@
 """The park's tables: the site, its buildings, categories and tenant companies."""
 
 from enum import StrEnum
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
 from facilities.core.cache import watch
@@ -56,6 +58,37 @@ class Category(SQLModel, table=True):
     active: bool = True
 
 
+class QuestionKind(StrEnum):
+    text = "text"
+    number = "number"
+    single_choice = "single_choice"
+    multiple_choice = "multiple_choice"
+
+
+class CategoryQuestion(SQLModel, table=True):
+    """An extra question a category asks on the request form (an Open311 attribute).
+
+    `choices` is a list of {"key": ..., "names": {"fi": ..., "en": ..., "sv": ...}}; the
+    key is what an answer stores, so that renaming a choice keeps old answers.
+    """
+
+    __tablename__ = "category_question"
+    __table_args__ = (sa.UniqueConstraint("category_id", "code", name="uq_category_question_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    category_id: int = Field(foreign_key="category.id", index=True, ondelete="CASCADE")
+    code: str = Field(max_length=40)
+    kind: QuestionKind = Field(default=QuestionKind.text, sa_type=enum_type(QuestionKind))
+    prompts: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    hints: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    choices: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    required: bool = False
+    position: int = 0
+    active: bool = True
+
+
 class Tenant(SQLModel, table=True):
     """A company renting space in the park."""
 
@@ -68,4 +101,4 @@ class Tenant(SQLModel, table=True):
 
 
 # Names of buildings, categories and companies appear on public pages.
-watch(Site, Building, Category, Tenant, TenantBuilding)
+watch(Site, Building, Category, CategoryQuestion, Tenant, TenantBuilding)

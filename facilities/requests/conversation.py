@@ -8,6 +8,7 @@ reply address and an inbound mail server: not safe to improvise).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,9 @@ from facilities.accounts.models import STAFF_ROLES, User
 from facilities.core import audit, outbox
 from facilities.core.errors import ServiceError, ValidationFailed
 from facilities.core.outbox import Email, Recipient, absolute_url
+from facilities.core.storage import Storage
+from facilities.core.uploads import CleanFile
+from facilities.requests.attachments import attach
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind
 
 MAX_COMMENT = 5000
@@ -28,12 +32,20 @@ class CommentRefused(ServiceError):
 
 
 def add_comment(
-    session: Session, *, author: User, service_request: ServiceRequest, body: str, now: datetime
+    session: Session,
+    *,
+    author: User,
+    service_request: ServiceRequest,
+    body: str,
+    now: datetime,
+    files: Sequence[CleanFile] = (),
+    storage: Storage | None = None,
 ) -> RequestUpdate:
+    """A message, with files already checked (requests.attachments.check_files)."""
     if not policy.for_request(author, service_request).comment:
         raise CommentRefused()
     body = (body or "").strip()
-    if not body:
+    if not body and not files:
         raise ValidationFailed({"comment": _l("Write a message first.")})
     if len(body) > MAX_COMMENT:
         raise ValidationFailed(
@@ -50,13 +62,23 @@ def add_comment(
     )
     session.add(entry)
     session.flush()
+    if files:
+        assert storage is not None
+        attach(
+            session,
+            storage,
+            service_request=service_request,
+            uploader=author,
+            files=files,
+            entry=entry,
+        )
     audit.record(
         session,
         actor=author,
         action="request.commented",
         entity="service_request",
         entity_id=service_request.id,
-        after={"update_id": entry.id},
+        after={"update_id": entry.id, "files": len(files)},
     )
     outbox.queue(
         session,

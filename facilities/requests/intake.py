@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,8 +14,12 @@ from facilities.accounts.models import User
 from facilities.core import audit, outbox
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
+from facilities.core.storage import Storage
+from facilities.core.uploads import CleanFile
 from facilities.park.models import Building, Category, Site
+from facilities.park.questions import check_answers, questions_of
 from facilities.requests import emails
+from facilities.requests.attachments import attach
 from facilities.requests.models import RequestCounter, ServiceRequest, ServiceRequestCreate
 from facilities.requests.queries import initial_status
 from facilities.settings import get_settings
@@ -45,10 +50,15 @@ def submit_request(
     *,
     submitter: User,
     data: ServiceRequestCreate,
+    answers: Mapping[str, Sequence[str]] | None = None,
+    files: Sequence[CleanFile] = (),
+    storage: Storage | None = None,
     now: datetime | None = None,
     notify: bool = True,
 ) -> ServiceRequest:
-    """A tenant member's new request, in the initial status, visible as its category says.
+    """A tenant member's new request, in the initial status, visible as its category says,
+    with the answers to its category's questions (`answers`: code → values sent) and
+    files already checked (requests.attachments.check_files).
 
     The sender gets a receipt by e-mail unless `notify` is off (importing old data).
     """
@@ -62,6 +72,7 @@ def submit_request(
         errors["building_id"] = _l("Choose one of the buildings.")
     if errors or category is None:
         raise ValidationFailed(errors)
+    checked_answers = check_answers(questions_of(session, category.id), answers or {})
 
     service_request = open_request(
         session,
@@ -73,6 +84,12 @@ def submit_request(
         submitter=submitter,
         now=now,
     )
+    service_request.show_name = data.show_name
+    service_request.answers = checked_answers
+    session.add(service_request)
+    if files:
+        assert storage is not None
+        attach(session, storage, service_request=service_request, uploader=submitter, files=files)
     if notify:
         outbox.queue(session, emails.request_received(session, service_request=service_request))
     return service_request

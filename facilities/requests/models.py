@@ -101,6 +101,12 @@ class ServiceRequestCreate(ServiceRequestBase):
 
     category_id: int = Field(ge=1, le=MAX_ID)
     building_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    show_name: bool = False
+
+    @field_validator("show_name", mode="before")
+    @classmethod
+    def checkbox(cls, value: Any) -> Any:
+        return value not in (None, "", "0", "false")
 
     @field_validator("title", "location_note", mode="before")
     @classmethod
@@ -159,6 +165,12 @@ class ServiceRequest(ServiceRequestBase, table=True):
     # counts without a query per card.
     support_people: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     support_companies: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The sender chose to be named on the public page (staff and the company always see).
+    show_name: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Answers to the category's extra questions by question code: text, number or choices.
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
     category: Category = Relationship()
     building: Building | None = Relationship()
@@ -278,5 +290,32 @@ class RequestFollower(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Attachment(SQLModel, table=True):
+    """A photo or file sent with a request (`update_id` None) or with a comment.
+
+    The bytes live in core.storage under random keys; the request's readers may fetch a
+    request's files, only the conversation's (its company and staff) a comment's.
+    """
+
+    __table_args__ = (sa.Index("ix_attachment_request_update", "request_id", "update_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", ondelete="CASCADE")
+    update_id: int | None = Field(default=None, foreign_key="request_update.id", ondelete="CASCADE")
+    uploader_id: int | None = Field(default=None, foreign_key="user.id")
+    storage_key: str = Field(max_length=120)
+    thumbnail_key: str = Field(default="", max_length=120)
+    content_type: str = Field(max_length=60)
+    filename: str = Field(max_length=120)
+    size_bytes: int = 0
+    width: int | None = None
+    height: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
 # What the public pages show: a write to these changes them (see core.cache).
-watch(Status, ServiceRequest, RequestUpdate, Support, RequestFollower)
+watch(Status, ServiceRequest, RequestUpdate, Support, RequestFollower, Attachment)

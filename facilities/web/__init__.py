@@ -17,7 +17,7 @@ from facilities.web import (  # noqa: F401
 
 
 def init_app(app: Flask) -> None:
-    from facilities.web import auth, charging_public, charging_staff, public, staff, tenant
+    from facilities.web import admin, auth, charging_public, charging_staff, public, staff, tenant
 
     app.request_class = safety.ReadableRequest
     app.session_interface = sessions.SessionInterface()
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(staff.blueprint)
     app.register_blueprint(charging_public.blueprint)
     app.register_blueprint(charging_staff.blueprint)
+    app.register_blueprint(admin.blueprint)
     auth.init_login(app)
     errors.init_app(app)
     templating.init_app(app)

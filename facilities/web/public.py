@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, request, session, url_for
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user
@@ -16,9 +28,13 @@ from facilities.core.errors import ValidationFailed
 from facilities.core.migrate import schema_state
 from facilities.core.models import utcnow
 from facilities.core.pagination import COUNT_LIMIT, page_number
+from facilities.core.storage import get_storage
 from facilities.extensions import limiter
+from facilities.park.questions import answer_rows, questions_of
 from facilities.requests import queries as request_service
+from facilities.requests.attachments import attachments_of, check_files, uploads_from
 from facilities.requests.conversation import CommentRefused, add_comment
+from facilities.requests.models import Attachment
 from facilities.requests.roadmap import roadmap
 from facilities.requests.search import search_requests, search_words
 from facilities.requests.supports import (
@@ -80,6 +96,7 @@ def _request_page(service_request, *, comment: str = "", errors: dict | None = N
     db = get_session()
     user = current_user if current_user.is_authenticated else None
     reader = policy.as_reader(user, service_request)
+    access = policy.for_request(user, service_request)
     return render(
         "public/request.html",
         "public/_timeline.html",
@@ -91,8 +108,15 @@ def _request_page(service_request, *, comment: str = "", errors: dict | None = N
         fault_charger=charger_of_fault(db, service_request),
         supported=supports(db, user=user, service_request=service_request),
         demand=public_request_demand(demand_of_request(db, service_request)),
-        access=policy.for_request(user, service_request),
+        access=access,
         updates=timeline(db, service_request, kinds=reader.timeline_kinds),
+        files=attachments_of(db, service_request, with_comments=reader.insider),
+        answers=answer_rows(
+            questions_of(db, service_request.category_id, include_retired=True),
+            service_request.answers,
+        )
+        if reader.insider
+        else [],
     )
 
 
@@ -164,10 +188,21 @@ def comment(reference: str):
     """A message in the conversation between the request's company and staff."""
     db = get_session()
     service_request = _viewable(reference)
+    if not policy.for_request(current_user, service_request).comment:
+        abort(403)
     body = request.form.get("comment", "")
+    max_bytes = get_settings().upload_max_bytes
+    uploads = uploads_from(request.files, max_bytes=max_bytes)
+    from_staff_page = request.form.get("back") == "staff" and current_user.is_staff
     try:
         add_comment(
-            db, author=current_user, service_request=service_request, body=body, now=utcnow()
+            db,
+            author=current_user,
+            service_request=service_request,
+            body=body,
+            now=utcnow(),
+            files=check_files(uploads, max_bytes=max_bytes),
+            storage=get_storage(),
         )
     except CommentRefused:
         db.rollback()
@@ -175,15 +210,76 @@ def comment(reference: str):
     except ValidationFailed as failure:
         db.rollback()
         errors = {key: str(message) for key, message in failure.errors.items()}
-        if request.form.get("back") == "staff" and current_user.is_staff:
-            flash(errors["comment"], "error")
+        if uploads and "files" not in errors:
+            errors["files"] = _("Nothing was sent yet: choose your files again.")
+        if from_staff_page:
+            for message in errors.values():
+                flash(message, "error")
             return redirect(url_for("staff.request_page", reference=reference) + "#conversation")
         return _request_page(service_request, comment=body, errors=errors)
     db.commit()
     flash(_("Your message was sent."), "success")
-    if request.form.get("back") == "staff" and current_user.is_staff:
+    if from_staff_page:
         return redirect(url_for("staff.request_page", reference=reference) + "#conversation")
     return redirect(url_for("public.request_page", reference=reference) + "#conversation")
+
+
+def _attachment(reference: str, attachment_id: int) -> Attachment:
+    service_request = request_service.by_reference(get_session(), reference)
+    attachment = get_session().get(Attachment, attachment_id)
+    user = current_user if current_user.is_authenticated else None
+    if (
+        service_request is None
+        or attachment is None
+        or not policy.may_read_attachment(user, service_request, attachment)
+    ):
+        abort(404)  # not 403: whether a file exists is not for everyone to learn
+    return attachment
+
+
+def _file_response(key: str, *, content_type: str, filename: str, download: bool):
+    data = get_storage().load(key)
+    if data is None:
+        abort(404)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=content_type,
+        as_attachment=download,
+        download_name=filename,
+        max_age=0,
+    )
+    # Whatever a file holds, the browser must not run it: a sandbox with nothing allowed.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@blueprint.get("/requests/<reference>/files/<int:attachment_id>")
+@public
+def attachment_file(reference: str, attachment_id: int):
+    """A photo opens in the browser; anything else (a PDF) only downloads."""
+    attachment = _attachment(reference, attachment_id)
+    return _file_response(
+        attachment.storage_key,
+        content_type=attachment.content_type,
+        filename=attachment.filename,
+        download=not attachment.is_image,
+    )
+
+
+@blueprint.get("/requests/<reference>/files/<int:attachment_id>/thumbnail")
+@public
+def attachment_thumbnail(reference: str, attachment_id: int):
+    attachment = _attachment(reference, attachment_id)
+    if not attachment.thumbnail_key:
+        abort(404)
+    return _file_response(
+        attachment.thumbnail_key,
+        content_type="image/webp",
+        filename=attachment.filename.rsplit(".", 1)[0] + ".webp",
+        download=False,
+    )
 
 
 @blueprint.get("/search")

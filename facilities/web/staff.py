@@ -16,7 +16,9 @@ from facilities.core.models import utcnow
 from facilities.core.pagination import page_number
 from facilities.extensions import htmx
 from facilities.park.queries import active_categories, buildings
+from facilities.park.questions import answer_rows, questions_of
 from facilities.requests import queries as request_service
+from facilities.requests.attachments import attachments_of
 from facilities.requests.models import ServiceRequest, ServiceRequestTriage
 from facilities.requests.queries import QueueFilter, queue, statuses
 from facilities.requests.supports import supporting_companies
@@ -133,7 +135,7 @@ def request_page(reference: str):
         updates=timeline(get_session(), service_request, kinds=access.timeline_kinds),
         form=None,
         errors={},
-        **_charging_context(service_request),
+        **_details_context(service_request),
         **_triage_context([service_request]),
     )
 
@@ -228,10 +230,16 @@ def _saved(service_request: ServiceRequest, data: ServiceRequestTriage, changed:
     )
 
 
-def _charging_context(service_request: ServiceRequest) -> dict:
-    """Chargers the request brought or is the fault of, and demand attached to it."""
+def _details_context(service_request: ServiceRequest) -> dict:
+    """What the detail page shows beside the triage card: files, answers to the
+    category's questions, chargers the request brought or is the fault of, demand."""
     db = get_session()
     return {
+        "files": attachments_of(db, service_request, with_comments=True),
+        "answers": answer_rows(
+            questions_of(db, service_request.category_id, include_retired=True),
+            service_request.answers,
+        ),
         "fault_charger": charger_of_fault(db, service_request),
         "chargers": chargers_of_request(db, service_request),
         "demand": demand_of_request(db, service_request),
@@ -258,6 +266,6 @@ def _form_again(service_request: ServiceRequest, errors: dict[str, str]):
         updates=timeline(get_session(), service_request, kinds=access.timeline_kinds),
         form=request.form.to_dict(),
         errors=errors,
-        **_charging_context(service_request),
+        **_details_context(service_request),
         **_triage_context([service_request]),
     )

@@ -17,6 +17,7 @@ from facilities.core.markdown import render_markdown
 from facilities.core.pagination import page_number
 from facilities.park.models import Visibility
 from facilities.park.queries import localized
+from facilities.requests.attachments import MAX_FILES
 from facilities.requests.models import Priority, UpdateKind
 from facilities.requests.targets import quarter_of
 from facilities.requests.workflow import allowed_targets
@@ -187,6 +188,8 @@ def init_app(app: Flask) -> None:
             current_user if current_user.is_authenticated else None, item
         ),
         quarter_key=lambda item: quarter_of(item.target_start, item.target_end),
+        max_files=MAX_FILES,
+        max_mb=app.extensions["facilities.settings"].upload_max_bytes // (1024 * 1024),
     )
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # the i18n extension's
         gettext=lambda string: _translations().ugettext(string),

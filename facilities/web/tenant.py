@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import (
     Blueprint,
     abort,
@@ -30,11 +32,14 @@ from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
 from facilities.core.pagination import page_number
+from facilities.core.storage import get_storage
 from facilities.extensions import limiter
 from facilities.park.queries import active_categories, buildings
+from facilities.park.questions import check_answers, questions_of, raw_answers
 from facilities.requests import queries as request_service
+from facilities.requests.attachments import check_files, uploads_from
 from facilities.requests.intake import submit_request
-from facilities.requests.models import ServiceRequestCreate
+from facilities.requests.models import MAX_ID, ServiceRequestCreate
 from facilities.requests.search import search_requests, search_words
 from facilities.settings import get_settings
 from facilities.web.access import allow, person_key, tenant_only
@@ -68,11 +73,17 @@ def requests_page():
     return render_with_part("tenant/requests.html", part)
 
 
+def _category_id(form: Mapping[str, str]) -> int | None:
+    value = form.get("category_id", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+
+
 def _form_page(
     form: dict[str, str],
     errors: dict[str, str],
     status: int = 200,
     *,
+    answers: dict[str, list[str]] | None = None,
     similar: list | None = None,
     looked: bool = False,
 ):
@@ -83,6 +94,8 @@ def _form_page(
         errors=errors,
         categories=active_categories(db),
         buildings=buildings(db),
+        questions=questions_of(db, _category_id(form)),
+        answers=answers or {},
         similar=similar or [],
         looked=looked,
     ), status
@@ -118,8 +131,20 @@ def _similar(title: str) -> list:
 def new_request_page():
     form = _prefilled()
     return _form_page(
-        form, {}, similar=_similar(form.get("title", "")), looked="look" in request.args
+        form,
+        {},
+        answers=raw_answers(request.args),
+        similar=_similar(form.get("title", "")),
+        looked="look" in request.args,
     )
+
+
+@blueprint.get("/requests/questions")
+@tenant_only
+def category_questions():
+    """The chosen category's extra questions (htmx, when the category changes)."""
+    questions = questions_of(get_session(), _category_id(request.args))
+    return render_template("tenant/_questions.html", questions=questions, answers={}, errors={})
 
 
 @blueprint.get("/requests/similar")
@@ -140,6 +165,7 @@ def _too_many_requests(_limit: object):
         request.form.to_dict(),
         {"__all__": _("You have sent many requests in a short time. Try again later.")},
         status=429,
+        answers=raw_answers(request.form),
     )
     return make_response(body, status)
 
@@ -148,12 +174,33 @@ def _too_many_requests(_limit: object):
 @tenant_only
 @limiter.limit(SUBMIT_LIMIT, key_func=person_key, on_breach=_too_many_requests)
 def submit():
+    db = get_session()
     data, errors = parse_form(ServiceRequestCreate, request.form)
-    if data is not None:
-        db = get_session()
+    answers = raw_answers(request.form)
+    max_bytes = get_settings().upload_max_bytes
+    uploads = uploads_from(request.files, max_bytes=max_bytes)
+    files = []
+    try:
+        # every part checked, so that one answer lists every mistake
+        check_answers(questions_of(db, _category_id(request.form)), answers)
+    except ValidationFailed as failure:
+        errors.update({key: str(message) for key, message in failure.errors.items()})
+    try:
+        files = check_files(uploads, max_bytes=max_bytes)
+    except ValidationFailed as failure:
+        errors.update({key: str(message) for key, message in failure.errors.items()})
+    if data is not None and not errors:
         try:
-            service_request = submit_request(db, submitter=current_user, data=data)
+            service_request = submit_request(
+                db,
+                submitter=current_user,
+                data=data,
+                answers=answers,
+                files=files,
+                storage=get_storage(),
+            )
         except ValidationFailed as failure:
+            db.rollback()
             errors = {key: str(message) for key, message in failure.errors.items()}
         else:
             db.commit()
@@ -165,7 +212,11 @@ def submit():
                 "success",
             )
             return redirect(url_for("public.request_page", reference=service_request.reference))
-    return _form_page(request.form.to_dict(), errors, status=422)  # its summary lists the errors
+    if uploads and "files" not in errors:
+        # a browser cannot be given files back: say so rather than lose them silently
+        errors["files"] = _("Nothing was saved yet: choose your files again.")
+    # its summary lists the errors
+    return _form_page(request.form.to_dict(), errors, status=422, answers=answers)
 
 
 def _demand_page(form: dict[str, str], errors: dict[str, str], status: int = 200):
