@@ -6,6 +6,7 @@ import contextvars
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -121,6 +122,8 @@ def make_test_app(database_url: str, **overrides):
             "env": "testing",
             "secret_key": TEST_SECRET,
             "database_url": database_url,
+            # files a test uploads go to a folder of their own, never the project's instance/
+            "upload_folder": tempfile.mkdtemp(prefix="facilities-uploads-"),
             **_rate_limit_store(),
             **overrides,
         }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 from datetime import datetime, timedelta
 
+from PIL import Image
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
@@ -13,11 +15,26 @@ from facilities.accounts.models import Role, User
 from facilities.accounts.users import create_user
 from facilities.charging.models import Charger, ChargerLifecycle
 from facilities.core.models import utcnow
-from facilities.park.models import Building, Category, CategoryKind, Site, Tenant, Visibility
+from facilities.core.storage import get_storage
+from facilities.core.uploads import read_upload
+from facilities.park.models import (
+    Building,
+    Category,
+    CategoryKind,
+    CategoryQuestion,
+    QuestionKind,
+    Site,
+    Tenant,
+    Visibility,
+)
 from facilities.park.queries import business_id
+from facilities.park.questions import QuestionForm, save_question
+from facilities.requests.attachments import attach
 from facilities.requests.intake import submit_request
 from facilities.requests.models import (
+    Attachment,
     Priority,
+    RequestUpdate,
     ServiceRequest,
     ServiceRequestCreate,
     ServiceRequestTriage,
@@ -212,3 +229,31 @@ def charger(session: Session, **fields) -> Charger:
     session.add(item)
     session.flush()
     return item
+
+
+def png(width: int = 64, height: int = 48, color: tuple[int, int, int] = (10, 95, 115)) -> bytes:
+    """A small real PNG."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def attachment(
+    session: Session,
+    item: ServiceRequest,
+    *,
+    entry: RequestUpdate | None = None,
+    data: bytes | None = None,
+    filename: str = "photo.png",
+) -> Attachment:
+    """A file on a request (or on one of its comments), stored as the app stores files."""
+    file = read_upload(data or png(), filename=filename, max_bytes=10**7)
+    (stored,) = attach(
+        session, get_storage(), service_request=item, uploader=None, files=[file], entry=entry
+    )
+    return stored
+
+
+def question(session: Session, category_: Category, **fields) -> CategoryQuestion:
+    data = QuestionForm(**{"kind": QuestionKind.text, "prompt_fi": "Kysymys", **fields})
+    return save_question(session, actor=None, category=category_, data=data)

@@ -75,7 +75,9 @@ def requests_page():
 
 def _category_id(form: Mapping[str, str]) -> int | None:
     value = form.get("category_id", "")
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_ID else None
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit()
+        return None
+    return int(value) if 0 < int(value) <= MAX_ID else None
 
 
 def _form_page(

@@ -20,6 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from facilities.charging.registry import ChargerForm
 from facilities.extensions import limiter
+from facilities.park.questions import QuestionForm
 from facilities.requests.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
 from tests import factories
 from tests.conftest import csrf_token, sign_in
@@ -137,6 +138,7 @@ class Route:
 TRIAGE_FIELDS = tuple(ServiceRequestTriage.model_fields)
 SUBMIT_FIELDS = tuple(ServiceRequestCreate.model_fields)
 CHARGER_FIELDS = tuple(ChargerForm.model_fields)
+QUESTION_FIELDS = tuple(QuestionForm.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -260,6 +262,24 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/staff/ocpi/invite", ("invite_name", "country_code", "party_id"), runs_for=()
     ),
     ("charging_staff.toggle_pull", "POST"): Route("/staff/ocpi/1/pull", ("pull",), runs_for=()),
+    ("public.attachment_file", "GET"): Route("/requests/{ref}/files/1"),
+    ("public.attachment_thumbnail", "GET"): Route("/requests/{ref}/files/1/thumbnail"),
+    ("tenant.category_questions", "GET"): Route(
+        "/tenant/requests/questions", ("category_id",), runs_for=("member",)
+    ),
+    # admins only: the staff persona is refused before the view runs
+    ("admin.categories_page", "GET"): Route("/admin/categories", runs_for=()),
+    ("admin.questions_page", "GET"): Route("/admin/categories/x/questions", runs_for=()),
+    ("admin.add_question", "POST"): Route(
+        "/admin/categories/x/questions", QUESTION_FIELDS, runs_for=()
+    ),
+    ("admin.edit_question", "GET"): Route("/admin/categories/x/questions/1", runs_for=()),
+    ("admin.save_existing_question", "POST"): Route(
+        "/admin/categories/x/questions/1", QUESTION_FIELDS, runs_for=()
+    ),
+    ("admin.toggle_question", "POST"): Route(
+        "/admin/categories/x/questions/1/active", ("active",), runs_for=()
+    ),
     ("charging_staff.qr_sheet", "GET"): Route(
         "/staff/buildings/{building}/qr-sheet", runs_for=("staff",)
     ),

@@ -16,7 +16,9 @@ from werkzeug.security import generate_password_hash
 
 from facilities.accounts.models import Role
 from facilities.charging.models import ChargerLifecycle, ChargingInterest
+from facilities.core.models import utcnow
 from facilities.park.models import Building, Visibility
+from facilities.requests.conversation import add_comment
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
@@ -277,6 +279,42 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("charging_staff.qr_sheet", "GET"): [
         Case("/staff/buildings/{building}/qr-sheet", Expect(SIGN_IN, 403,       403,         403,         200,        200)),
     ],
+    # Files: a request's go with the request; a comment's with the conversation; a file
+    # asked for under another request's reference is not found.
+    ("public.attachment_file", "GET"): [
+        Case("/requests/{public}/files/{public_file}",   Expect(200, 200,         200,         200,         200,        200)),
+        Case("/requests/{public}/files/{comment_file}",  Expect(404, 200,         404,         200,         200,        200)),
+        Case("/requests/{private}/files/{private_file}", Expect(404, 200,         404,         200,         200,        200)),
+        Case("/requests/{public}/files/{private_file}",  Expect(404, 404,         404,         404,         404,        404)),
+    ],
+    ("public.attachment_thumbnail", "GET"): [
+        Case("/requests/{public}/files/{public_file}/thumbnail",   Expect(200, 200, 200,     200,         200,        200)),
+        Case("/requests/{private}/files/{private_file}/thumbnail", Expect(404, 200, 404,     200,         200,        200)),
+    ],
+    ("tenant.category_questions", "GET"): [
+        Case("/tenant/requests/questions",   Expect(SIGN_IN, 200,    200,         200,         403,        403)),
+    ],
+    ("admin.categories_page", "GET"): [
+        Case("/admin/categories",                Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.questions_page", "GET"): [
+        Case("/admin/categories/{category}/questions", Expect(SIGN_IN, 403,     403,         403,         403,        200)),
+        Case("/admin/categories/nothing/questions",    Expect(SIGN_IN, 403,     403,         403,         403,        404)),
+    ],
+    ("admin.add_question", "POST"): [  # an empty form
+        Case("/admin/categories/{category}/questions", Expect(SIGN_IN, 403,     403,         403,         403,        422)),
+    ],
+    ("admin.edit_question", "GET"): [
+        Case("/admin/categories/{category}/questions/{question}", Expect(SIGN_IN, 403, 403,  403,         403,        200)),
+        Case("/admin/categories/{category}/questions/999999",     Expect(SIGN_IN, 403, 403,  403,         403,        404)),
+    ],
+    ("admin.save_existing_question", "POST"): [  # an empty form
+        Case("/admin/categories/{category}/questions/{question}", Expect(SIGN_IN, 403, 403,  403,         403,        422)),
+    ],
+    ("admin.toggle_question", "POST"): [  # asked again while asked: nothing changes
+        Case("/admin/categories/{category}/questions/{question}/active", Expect(SIGN_IN, 403, 403, 403,   403,        Redirect("/admin/categories/matrix-category/questions")),
+             form={"active": "1"}),
+    ],
     ("charging_staff.operators_page", "GET"): [
         Case("/staff/ocpi",                      Expect(SIGN_IN,   403,         403,         403,         403,        200)),
     ],
@@ -350,6 +388,14 @@ def world(app, db) -> World:
     public_request = factories.service_request(db, submitter=member_a, title="A public idea")
     private_request = factories.service_request(db, submitter=member_a, title="A private fault")
     private_request.visibility = Visibility.private
+    public_file = factories.attachment(db, public_request)
+    comment = add_comment(
+        db, author=member_a, service_request=public_request, body="A photo for staff", now=utcnow()
+    )
+    comment_file = factories.attachment(db, public_request, entry=comment)
+    private_file = factories.attachment(db, private_request)
+    category = factories.category(db, slug="matrix-category")
+    question = factories.question(db, category)
     charger = factories.charger(db)
     removed = factories.charger(db, lifecycle=ChargerLifecycle.removed)
     interest = ChargingInterest(
@@ -380,6 +426,11 @@ def world(app, db) -> World:
             "building": db.get(Building, charger.building_id).code,
             "interest": str(interest.id),
             "outsider": str(users["member_b"].id),
+            "public_file": str(public_file.id),
+            "comment_file": str(comment_file.id),
+            "private_file": str(private_file.id),
+            "category": category.slug,
+            "question": str(question.id),
         },
     )
 
