@@ -22,6 +22,7 @@ IMAGE_FORMATS = {
 PDF = ("application/pdf", ".pdf")
 MAX_PIXELS = 40_000_000  # a phone photo is ~12 MP; refuse decompression bombs
 THUMBNAIL_SIZE = (480, 480)
+WINDOWS_RESERVED = frozenset('<>:"/\\|?*')  # not in a name a download may be saved under
 
 
 class UnacceptedFile(Exception):
@@ -86,7 +87,12 @@ def safe_filename(name: str, suffix: str) -> str:
     """The sender's file name as text to show: no folders, no control characters, our
     suffix (the content decided the type, not the name)."""
     stem = PurePosixPath((name or "").replace("\\", "/")).stem
-    stem = "".join(ch for ch in stem if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
+    stem = "".join(
+        ch
+        for ch in stem
+        if (unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
+        and ch not in WINDOWS_RESERVED
+    )
     stem = " ".join(stem.split())[:80].strip(" .") or "file"
     return stem + suffix
 

@@ -29,6 +29,13 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 HSTS = "max-age=31536000"
+# Files people sent: whatever one holds, the browser must not run it (a sandbox with
+# nothing allowed), guess another type for it, or let another site embed it.
+FILE_HEADERS = {
+    **HEADERS,
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
 
 
 HEADER_LIST = list(HEADERS.items())

@@ -48,6 +48,7 @@ from facilities.requests.workflow import ROADMAP_KINDS
 from facilities.settings import SUPPORTED_LOCALES, get_settings
 from facilities.web.access import person_key, public, signed_in, tenant_only
 from facilities.web.caching import shared_page
+from facilities.web.headers import FILE_HEADERS
 from facilities.web.htmx import render, render_fragment, wants_fragment
 from facilities.web.safety import page_to_return_to
 from facilities.web.templating import keeps_query
@@ -248,9 +249,7 @@ def _file_response(key: str, *, content_type: str, filename: str, download: bool
         download_name=filename,
         max_age=0,
     )
-    # Whatever a file holds, the browser must not run it: a sandbox with nothing allowed.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers.update(FILE_HEADERS)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

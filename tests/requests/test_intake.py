@@ -7,9 +7,10 @@ from facilities.core.errors import ValidationFailed
 from facilities.core.models import AuditEvent
 from facilities.park.models import Visibility
 from facilities.requests.intake import submit_request
-from facilities.requests.models import ServiceRequestCreate
+from facilities.requests.models import ServiceRequest, ServiceRequestCreate
 from facilities.requests.workflow import StatusKind
 from tests import factories
+from tests.conftest import csrf_token, sign_in
 
 
 def test_submitted_request_gets_reference_status_tenant_and_visibility(db):
@@ -168,3 +169,25 @@ def test_too_many_requests_from_one_person_are_refused_with_the_form_kept(app, c
     page = refused.get_data(as_text=True)
     assert refused.status_code == 429 and 'value="The twelfth one"' in page
     assert "many requests in a short time" in page
+
+
+def test_the_sender_is_named_publicly_only_when_they_chose_so(app, db):
+    sender = factories.user(db, name="Aino Virtanen")
+    category = factories.category(db)
+    db.commit()
+    client = app.test_client()
+    sign_in(client, sender.email)
+    token = csrf_token(client, "/tenant/requests/new")
+    for title, show in (("Quiet request", ""), ("Named request", "1")):
+        form = {"csrf_token": token, "title": title, "category_id": str(category.id)}
+        assert (
+            client.post("/tenant/requests/new", data={**form, "show_name": show}).status_code == 302
+        )
+    db.expire_all()
+    for title, named in (("Quiet request", False), ("Named request", True)):
+        item = db.exec(select(ServiceRequest).where(ServiceRequest.title == title)).one()
+        assert item.show_name is named
+        public = app.test_client().get(f"/requests/{item.reference}").get_data(as_text=True)
+        assert ("Aino Virtanen" in public) is named
+        # the company sees who sent it either way
+        assert "Aino Virtanen" in client.get(f"/requests/{item.reference}").get_data(as_text=True)
