@@ -260,6 +260,7 @@ class Support(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("user_id", "request_id", name="uq_support_user_request"),
         sa.Index("ix_support_request_tenant", "request_id", "tenant_id"),
+        sa.Index("ix_support_tenant_request", "tenant_id", "request_id"),  # "supported by us"
     )
 
     id: int | None = Field(default=None, primary_key=True)

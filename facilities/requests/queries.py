@@ -11,6 +11,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from facilities.core.db import joined
 from facilities.core.pagination import Page, paginate
 from facilities.requests.models import (
+    Support,
     PUBLIC_UPDATE_KINDS,
     Priority,
     RequestUpdate,
@@ -69,6 +70,24 @@ def tenant_statement(tenant_id: int) -> SelectOfScalar[ServiceRequest]:
         .where(ServiceRequest.tenant_id == tenant_id)
         .order_by(col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc())
     )
+
+
+def tenant_supported_requests(
+    session: Session, *, tenant_id: int, page: int, per_page: int
+) -> Page[ServiceRequest]:
+    """Other companies' requests that someone in this company supports, newest first."""
+    supported = select(Support.request_id).where(Support.tenant_id == tenant_id)
+    statement = (
+        with_details(select(ServiceRequest))
+        .where(
+            col(ServiceRequest.id).in_(supported),
+            or_(
+                col(ServiceRequest.tenant_id).is_(None), col(ServiceRequest.tenant_id) != tenant_id
+            ),
+        )
+        .order_by(col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc())
+    )
+    return paginate(session, statement, page=page, per_page=per_page)
 
 
 def count_public_entries(session: Session, service_request: ServiceRequest) -> int:

@@ -54,17 +54,25 @@ blueprint = Blueprint("tenant", __name__, url_prefix="/tenant")
 
 @blueprint.get("/requests")
 @tenant_only
-@keeps_query("page")
+@keeps_query("page", "supported_page")
 @kept_for_user
 def requests_page():
     def request_list() -> str:
+        db = get_session()
+        per_page = get_settings().per_page
         page = request_service.tenant_requests(
-            get_session(),
+            db,
             tenant_id=current_user.tenant_id,
             page=page_number(request.args.get("page")),
-            per_page=get_settings().per_page,
+            per_page=per_page,
         )
-        return render_template("tenant/_request_list.html", page=page)
+        supported = request_service.tenant_supported_requests(
+            db,
+            tenant_id=current_user.tenant_id,
+            page=page_number(request.args.get("supported_page")),
+            per_page=per_page,
+        )
+        return render_template("tenant/_request_list.html", page=page, supported=supported)
 
     # The same for everyone in the company, kept until one of its requests changes.
     part = cached_fragment(

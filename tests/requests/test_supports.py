@@ -157,3 +157,21 @@ def test_supports_cost_no_query_per_card(app, client, db, path):
     one = queries()
     add(49)
     assert queries() == one
+
+
+def test_our_requests_lists_what_the_company_supports_apart_from_what_it_sent(app, db):
+    member = factories.user(db, preferred_language="en")
+    colleague = factories.user(db, tenant_id=member.tenant_id, preferred_language="en")
+    ours = factories.service_request(db, submitter=member, title="Our own bike shelter")
+    theirs = factories.service_request(db, title="Their idea: a sauna on the roof")
+    untouched = factories.service_request(db, title="Nobody of ours supports this")
+    support_request(db, user=member, service_request=theirs, now=utcnow())
+    support_request(db, user=colleague, service_request=ours, now=utcnow())
+    db.commit()
+    client = app.test_client()
+    sign_in(client, colleague.email)
+    page = client.get("/tenant/requests").get_data(as_text=True)
+    sent, supported = page.split("Supported by us", 1)
+    assert ours.title in sent and theirs.title not in sent
+    assert theirs.title in supported and ours.title not in supported
+    assert untouched.title not in page

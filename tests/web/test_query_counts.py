@@ -61,3 +61,28 @@ def test_request_page_query_count_does_not_grow_with_updates(app, client, db):
         factories.triage(db, item, actor=staff, public_update=f"update {number}")
     db.commit()
     assert _queries(app, client, path) == few
+
+
+def test_request_page_query_count_does_not_grow_with_files_and_answers(app, client, db):
+    from facilities.core.models import utcnow
+    from facilities.requests.conversation import add_comment
+
+    member = factories.user(db)
+    item = factories.service_request(db, submitter=member)
+    factories.attachment(db, item)
+    db.commit()
+    sign_in(client, member.email)  # the company: it sees the comments' files too
+    path = f"/requests/{item.reference}"
+    client.get(path)  # the first request of a session loads what later ones keep
+    few = _queries(app, client, path)
+    for number in range(4):
+        entry = add_comment(
+            db, author=member, service_request=item, body=f"photo {number}", now=utcnow()
+        )
+        factories.attachment(db, item, entry=entry)
+        factories.attachment(db, item)
+    db.commit()
+    page = client.get(path).get_data(as_text=True)
+    assert page.count("/thumbnail") == 9
+    # at most as many: with comments the timeline has already loaded the sender
+    assert _queries(app, client, path) <= few

@@ -1,5 +1,5 @@
 """Photos and files on requests and comments; categories' extra questions and their
-answers; the sender's choice to be named publicly.
+answers; the sender's choice to be named publicly; supports found by company.
 
 Revision ID: 0012
 Revises: 0011
@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_attachment_request_update", "attachment", ["request_id", "update_id"])
+    op.create_index("ix_support_tenant_request", "support", ["tenant_id", "request_id"])
     # plain ADD COLUMN (SQLite can): no copy of the requests table
     op.add_column(
         "service_request",
@@ -86,6 +87,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_support_tenant_request", table_name="support")
     with op.batch_alter_table("service_request") as batch_op:
         batch_op.drop_column("answers")
         batch_op.drop_column("show_name")
