@@ -1,6 +1,7 @@
 """A tenant member signs in with a link read from a real SMTP server, finds the same idea
-while typing and supports it, sends a new request; the company's admin invites a
-colleague, who joins from the e-mailed link and sees the request under "our requests"."""
+while typing and supports it, sends a new request with a photo and an answer to the
+category's question; the company's admin invites a colleague, who joins from the e-mailed
+link and sees both requests under "our requests"."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from werkzeug.serving import make_server
 from facilities.accounts.models import Role
 from facilities.core.db import get_engine
 from facilities.core.jobs import run_job
+from facilities.park.models import QuestionKind
 from facilities.schedule import JOBS_BY_ID
 from tests import factories
 from tests.browser.test_journey import assert_accessible, sign_in
@@ -61,7 +63,15 @@ def test_from_a_magic_link_to_a_colleague_who_sees_the_request(world, new_page):
     ours = factories.tenant(db, name="Arktinen Anturi Oy")
     admin = factories.user(db, role=Role.tenant_admin, tenant_id=ours.id, name="Jari Kemppainen")
     member = factories.user(db, tenant_id=ours.id, name="Aino Virtanen")
-    factories.category(db, names={"fi": "Pysäköinti", "en": "Parking", "sv": "Parkering"})
+    parking = factories.category(db, names={"fi": "Pysäköinti", "en": "Parking", "sv": "Parkering"})
+    factories.question(
+        db,
+        parking,
+        code="bikes",
+        kind=QuestionKind.number,
+        prompt_fi="Montako pyöräpaikkaa tarvitaan?",
+        required=True,
+    )
     existing = factories.service_request(db, title="Sähköautojen latauspisteet Sensorin eteen")
     db.commit()
 
@@ -85,10 +95,20 @@ def test_from_a_magic_link_to_a_colleague_who_sees_the_request(world, new_page):
 
     aino.goto(f"{base}/tenant/requests/new")
     aino.locator("#title").fill("Katettu pyöräkatos Sensorin pääovelle")
-    aino.locator("#category_id").select_option(index=1)
+    aino.locator("#category_id").select_option(label="Pysäköinti (julkinen)")
+    question = aino.get_by_label("Montako pyöräpaikkaa tarvitaan?")  # htmx brings it
+    expect(question).to_be_visible()
+    assert_accessible(aino)
+    question.fill("24")
     aino.locator("#description").fill("Talvella pyörät jäätyvät telineisiin.")
+    aino.locator("#files").set_input_files(
+        files=[{"name": "telineet.png", "mimeType": "image/png", "buffer": factories.png()}]
+    )
     aino.locator("form.card button[type=submit]").last.click()
     expect(aino.locator("h1")).to_have_text("Katettu pyöräkatos Sensorin pääovelle")
+    expect(aino.get_by_role("img", name="Kuva: telineet.png")).to_be_visible()
+    expect(aino.locator(".answers")).to_contain_text("24")
+    assert_accessible(aino)
 
     jari = new_page()
     sign_in(jari, base, admin.email, check_accessibility=False)
@@ -109,4 +129,6 @@ def test_from_a_magic_link_to_a_colleague_who_sees_the_request(world, new_page):
     expect(
         newcomer.get_by_role("link", name="Katettu pyöräkatos Sensorin pääovelle")
     ).to_be_visible()
+    supported = newcomer.locator("#request-list").get_by_role("link", name=existing.title)
+    expect(supported).to_be_visible()  # under "supported by us"
     assert_accessible(newcomer)
