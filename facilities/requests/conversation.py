@@ -82,7 +82,9 @@ def add_comment(
     )
     outbox.queue(
         session,
-        comment_emails(session, service_request=service_request, entry=entry, author=author),
+        comment_emails(
+            session, service_request=service_request, entry=entry, author=author, files=len(files)
+        ),
     )
     return entry
 
@@ -111,7 +113,12 @@ def _other_side(session: Session, service_request: ServiceRequest, author: User)
 
 
 def comment_emails(
-    session: Session, *, service_request: ServiceRequest, entry: RequestUpdate, author: User
+    session: Session,
+    *,
+    service_request: ServiceRequest,
+    entry: RequestUpdate,
+    author: User,
+    files: int = 0,
 ) -> list[Email]:
     staff_side = not author.is_staff
     path = (
@@ -129,6 +136,7 @@ def comment_emails(
                 "entry": entry,
                 "author_name": author.name,
                 "author_company": author.tenant.name if author.tenant else "",
+                "files": files,
                 "url": absolute_url(path + "#conversation"),
             },
         )

@@ -7,6 +7,7 @@ import io
 from PIL import Image
 from sqlmodel import select
 
+from facilities.core.models import Outbox
 from facilities.core.storage import get_storage
 from facilities.park.models import Visibility
 from facilities.requests.models import Attachment, ServiceRequest
@@ -139,6 +140,7 @@ def test_a_comment_s_files_are_for_the_conversation_only(app, db):
     sender = factories.user(db, preferred_language="en")
     item = factories.service_request(db, submitter=sender)
     outsider = factories.user(db)
+    staff = factories.staff(db, preferred_language="en")
     db.commit()
     company = app.test_client()
     sign_in(company, sender.email)
@@ -152,6 +154,8 @@ def test_a_comment_s_files_are_for_the_conversation_only(app, db):
         content_type="multipart/form-data",
     )
     assert sent.status_code == 302  # a photo alone is a message
+    [mail] = db.exec(select(Outbox).where(Outbox.recipient == staff.email)).all()
+    assert "1 photo or file is attached: open it on the request's page." in mail.body_text
     [attachment] = db.exec(select(Attachment).where(Attachment.request_id == item.id)).all()
     assert attachment.update_id is not None
     url = f"/requests/{item.reference}/files/{attachment.id}"
