@@ -11,12 +11,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 from facilities.core.db import joined
 from facilities.core.pagination import Page, paginate
 from facilities.requests.models import (
-    Support,
     PUBLIC_UPDATE_KINDS,
     Priority,
     RequestUpdate,
     ServiceRequest,
     Status,
+    Support,
 )
 from facilities.requests.workflow import OPEN_KINDS, StatusKind
 
