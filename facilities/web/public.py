@@ -78,6 +78,20 @@ def roadmap_page():
     return render("public/roadmap.html", "public/_roadmap.html", columns=columns)
 
 
+PREFILL_KEYS = ("building", "category", "location", "title")
+
+
+@blueprint.get("/requests/new")
+@public
+def new_request_link():
+    """The address printed on posters and QR codes (`/requests/new?building=SENSORI&
+    category=ev-charging&location=…`): the tenant's form, prefilled, after sign-in."""
+    prefill = {
+        key: request.args.get(key, "")[:300] for key in PREFILL_KEYS if request.args.get(key)
+    }
+    return redirect(url_for("tenant.new_request_page", **prefill))
+
+
 @blueprint.get("/requests/<reference>")
 @public
 @shared_page

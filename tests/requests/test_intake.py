@@ -191,3 +191,21 @@ def test_the_sender_is_named_publicly_only_when_they_chose_so(app, db):
         assert ("Aino Virtanen" in public) is named
         # the company sees who sent it either way
         assert "Aino Virtanen" in client.get(f"/requests/{item.reference}").get_data(as_text=True)
+
+
+def test_a_poster_link_opens_the_prefilled_form_after_sign_in(app, db):
+    member = factories.user(db)
+    building = factories.building(db, code="SENSORI")
+    category = factories.category(db, slug="ev-charging")
+    db.commit()
+    client = app.test_client()
+    link = "/requests/new?building=SENSORI&category=ev-charging&location=P-alue+2"
+    first = client.get(link)
+    assert first.status_code == 302 and first.location.startswith("/tenant/requests/new?")
+    to_login = client.get(first.location)
+    assert to_login.status_code == 302 and "/login?next=" in to_login.location
+    sign_in(client, member.email)
+    form = client.get(first.location).get_data(as_text=True)
+    assert f'<option value="{building.id}" selected' in form
+    assert f'<option value="{category.id}" selected' in form
+    assert 'value="P-alue 2"' in form

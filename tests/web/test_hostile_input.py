@@ -262,6 +262,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/staff/ocpi/invite", ("invite_name", "country_code", "party_id"), runs_for=()
     ),
     ("charging_staff.toggle_pull", "POST"): Route("/staff/ocpi/1/pull", ("pull",), runs_for=()),
+    ("public.new_request_link", "GET"): Route(
+        "/requests/new", ("building", "category", "location")
+    ),
     ("public.attachment_file", "GET"): Route("/requests/{ref}/files/1"),
     ("public.attachment_thumbnail", "GET"): Route("/requests/{ref}/files/1/thumbnail"),
     ("tenant.category_questions", "GET"): Route(

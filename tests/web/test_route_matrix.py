@@ -281,6 +281,9 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ],
     # Files: a request's go with the request; a comment's with the conversation; a file
     # asked for under another request's reference is not found.
+    ("public.new_request_link", "GET"): [  # the poster's address: the form, after sign-in
+        Case("/requests/new?building=B1",        Expect(Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"))),
+    ],
     ("public.attachment_file", "GET"): [
         Case("/requests/{public}/files/{public_file}",   Expect(200, 200,         200,         200,         200,        200)),
         Case("/requests/{public}/files/{comment_file}",  Expect(404, 200,         404,         200,         200,        200)),
