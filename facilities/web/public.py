@@ -90,7 +90,8 @@ def new_request_link():
     prefill = {
         key: request.args.get(key, "")[:300] for key in PREFILL_KEYS if request.args.get(key)
     }
-    return redirect(url_for("tenant.new_request_page", **prefill))
+    query = f"?{urlencode(prefill)}" if prefill else ""
+    return redirect(url_for("tenant.new_request_page") + query)
 
 
 @blueprint.get("/requests/<reference>")
