@@ -41,8 +41,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
         # Redis down: count in this process's memory meanwhile rather than refuse sign-ins.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        # five files at the limit and the form around them; bigger is refused unread (413)
-        MAX_CONTENT_LENGTH=5 * settings.upload_max_bytes + 1024 * 1024,
+        # bodies are small; web.safety.allow_uploads raises it where files are sent
+        MAX_CONTENT_LENGTH=web.safety.BODY_LIMIT,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the signed session
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
@@ -68,6 +68,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    app.url_map.converters["int"] = web.safety.IdConverter  # before any route is added
     api.init_app(app)  # before web: it checks that every view declares its access
     web.init_app(app)
     return app

@@ -71,7 +71,7 @@ def read_photo(raw: bytes, *, max_bytes: int) -> Photo:
             {"photo": _l("The photo is too large: at most %(mb)s MB.", mb=max_bytes // 1_000_000)}
         )
     try:
-        _image, kind, data, _thumbnail = clean_image(raw)
+        _size, kind, data, _thumbnail = clean_image(raw)
     except UnacceptedFile:
         raise ValidationFailed({"photo": _l("Send a photo as JPEG, PNG or WebP.")}) from None
     content_type, suffix = IMAGE_FORMATS[kind]

@@ -12,10 +12,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 IMAGE_FORMATS = {
     "JPEG": ("image/jpeg", ".jpg"),
+    # a JPEG with a second picture inside (a phone's depth map or HDR gain map): the
+    # first picture is kept, as a plain JPEG
+    "MPO": ("image/jpeg", ".jpg"),
     "PNG": ("image/png", ".png"),
     "WEBP": ("image/webp", ".webp"),
 }
@@ -48,34 +51,50 @@ class CleanFile:
         return self.content_type.startswith("image/")
 
 
-def clean_image(raw: bytes, *, thumbnail: bool = False) -> tuple[Image.Image, str, bytes, bytes]:
-    """(image, format, data without metadata, WebP thumbnail or b"")."""
+def clean_image(
+    raw: bytes, *, thumbnail: bool = False
+) -> tuple[tuple[int, int], str, bytes, bytes]:
+    """((width, height), format, data without metadata, WebP thumbnail or b"").
+
+    Any failure to read or write the picture means it is not one we take: a damaged
+    file can make Pillow raise nearly anything (SyntaxError from broken EXIF, say).
+    """
     try:
-        with Image.open(io.BytesIO(raw)) as image:
-            kind = image.format or ""
-            if kind not in IMAGE_FORMATS:
-                raise UnacceptedFile()
-            if image.width * image.height > MAX_PIXELS:
-                raise UnacceptedFile()
-            image.load()
-            clean = ImageOps.exif_transpose(image)  # upright, as the phone showed it
-            clean.info = {}
-            if kind == "JPEG" and clean.mode not in ("RGB", "L"):
-                clean = clean.convert("RGB")
-            out = io.BytesIO()
-            clean.save(out, format=kind)  # no exif=, no info: the metadata stays behind
-            small = b""
-            if thumbnail:
-                preview = clean.copy()
-                preview.thumbnail(THUMBNAIL_SIZE)
-                if preview.mode not in ("RGB", "RGBA"):
-                    preview = preview.convert("RGBA" if "A" in preview.mode else "RGB")
-                buffer = io.BytesIO()
-                preview.save(buffer, format="WEBP", quality=80)
-                small = buffer.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return _clean_image(raw, thumbnail=thumbnail)
+    except UnacceptedFile:
+        raise
+    except Exception:  # whatever a broken file makes Pillow raise
         raise UnacceptedFile() from None
-    return clean, kind, out.getvalue(), small
+
+
+def _clean_image(raw: bytes, *, thumbnail: bool) -> tuple[tuple[int, int], str, bytes, bytes]:
+    with Image.open(io.BytesIO(raw)) as image:
+        kind = image.format or ""
+        if kind not in IMAGE_FORMATS or image.width * image.height > MAX_PIXELS:
+            raise UnacceptedFile()
+        if kind == "JPEG" or kind == "MPO":
+            kind = "JPEG"
+            image.draft("RGB", image.size)  # decode straight to RGB, no CMYK detour
+        image.load()
+        clean = ImageOps.exif_transpose(image)  # upright, as the phone showed it
+        icc_profile = image.info.get("icc_profile")  # colours, not whereabouts: kept
+        clean.info = {}
+        if kind == "JPEG" and clean.mode not in ("RGB", "L"):
+            clean = clean.convert("RGB")
+        out = io.BytesIO()
+        # no exif=, no other info: the metadata stays behind
+        options = {"icc_profile": icc_profile} if icc_profile else {}
+        clean.save(out, format=kind, **options)
+        size = clean.size
+        small = b""
+        if thumbnail:
+            clean.thumbnail(THUMBNAIL_SIZE)  # in place: no second full-size copy
+            if clean.mode not in ("RGB", "RGBA"):
+                clean = clean.convert("RGBA" if "A" in clean.mode else "RGB")
+            buffer = io.BytesIO()
+            clean.save(buffer, format="WEBP", quality=80)
+            small = buffer.getvalue()
+        return size, kind, out.getvalue(), small
 
 
 def _looks_like_pdf(raw: bytes) -> bool:
@@ -104,14 +123,14 @@ def read_upload(raw: bytes, *, filename: str, max_bytes: int) -> CleanFile:
     if _looks_like_pdf(raw):
         content_type, suffix = PDF
         return CleanFile(raw, content_type, suffix, safe_filename(filename, suffix))
-    image, kind, data, small = clean_image(raw, thumbnail=True)
+    (width, height), kind, data, small = clean_image(raw, thumbnail=True)
     content_type, suffix = IMAGE_FORMATS[kind]
     return CleanFile(
         data=data,
         content_type=content_type,
         suffix=suffix,
         filename=safe_filename(filename, suffix),
-        width=image.width,
-        height=image.height,
+        width=width,
+        height=height,
         thumbnail=small,
     )

@@ -8,16 +8,19 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session, col, select
 
-from facilities.accounts.models import User
 from facilities.core import audit
 from facilities.core.errors import ValidationFailed
 from facilities.park.models import Category, CategoryQuestion, QuestionKind
+
+if TYPE_CHECKING:  # park comes before accounts: the admin is only passed through to audit
+    from facilities.accounts.models import User
 
 MAX_TEXT_ANSWER = 1000
 MAX_NUMBER = 1_000_000_000
@@ -71,6 +74,9 @@ def check_answers(
     for question in questions:
         values = [value.strip() for value in raw.get(question.code, ()) if value.strip()]
         name = field_name(question)
+        if len(values) > 1 and question.kind != QuestionKind.multiple_choice:
+            errors[name] = _l("Give one answer.")
+            continue
         if not values:
             if question.required:
                 errors[name] = (
@@ -193,8 +199,12 @@ class QuestionForm(BaseModel):
 
     @field_validator("position", mode="before")
     @classmethod
-    def blank_position(cls, value: Any) -> Any:
-        return 0 if value in ("", None) else value
+    def whole_number(cls, value: Any) -> Any:
+        if value in ("", None):
+            return 0
+        if isinstance(value, str) and not (value.strip().isascii() and value.strip().isdigit()):
+            raise PydanticCustomError("whole_number", "a whole number")
+        return value
 
     def lines(self, language: str) -> list[str]:
         text: str = getattr(self, f"choices_{language}")
@@ -202,8 +212,9 @@ class QuestionForm(BaseModel):
 
 
 def _choices(data: QuestionForm, existing: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Choices from the admin's lines; a choice keeps the key of the one in its place, so
-    rewording keeps the answers already given."""
+    """Choices from the admin's lines. A choice keeps its key when its Finnish words
+    stay (wherever it moves), or when it is reworded in its place; so the answers
+    already given keep their meaning."""
     finnish = data.lines("fi")
     if data.kind not in CHOICE_KINDS:
         return []
@@ -219,18 +230,31 @@ def _choices(data: QuestionForm, existing: list[dict[str, Any]]) -> list[dict[st
             )
     if len(finnish) > 30:
         errors["choices_fi"] = _l("Write at most 30 options.")
+    for language in LANGUAGES:
+        lines = [line.casefold() for line in data.lines(language)]
+        if len(set(lines)) != len(lines):
+            errors[f"choices_{language}"] = _l("Write each option once.")
     if errors:
         raise ValidationFailed(errors)
     english, swedish = data.lines("en"), data.lines("sv")
+    by_name = {choice.get("names", {}).get("fi", ""): str(choice["key"]) for choice in existing}
+    old_keys = set(by_name.values())
+    kept_names = set(finnish)
     choices = []
     used: set[str] = set()
     for index, name in enumerate(finnish):
-        if index < len(existing):
-            key = str(existing[index]["key"])
-        else:
-            key = slug(english[index] if english else name) or f"option-{index + 1}"
-        while key in used:
-            key = f"{key}-{index + 1}"
+        in_place = existing[index] if index < len(existing) else None
+        key: str | None = None
+        if name in by_name:
+            key = by_name[name]
+        elif in_place is not None and in_place.get("names", {}).get("fi") not in kept_names:
+            key = str(in_place["key"])  # reworded where it stood
+        if key is None or key in used:
+            # a new option: a key no answer has used, so old answers never change meaning
+            base = slug(english[index] if english else name) or f"option-{index + 1}"
+            key, number = base, 2
+            while key in used or key in old_keys:
+                key, number = f"{base}-{number}", number + 1
         used.add(key)
         names = {"fi": name}
         if english:
@@ -262,6 +286,17 @@ def save_question(
     code = slug(data.code) if data.code else ""
     if question is not None:
         code = question.code  # answers are stored by code: it never changes
+        if data.kind != question.kind and not (
+            {data.kind, question.kind} <= CHOICE_KINDS
+        ):  # answers of one kind cannot be read as another
+            raise ValidationFailed(
+                {
+                    "kind": _l(
+                        "A question's kind of answer can only change between one choice and"
+                        " several choices. Stop asking this one and add a new question."
+                    )
+                }
+            )
     elif not code:
         code = slug(data.prompt_en or data.prompt_fi) or "question"
     if question is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -13,7 +14,13 @@ from sqlmodel import Session, col, select
 from facilities.accounts.models import User
 from facilities.core.errors import ValidationFailed
 from facilities.core.storage import Storage
-from facilities.core.uploads import CleanFile, FileTooLarge, UnacceptedFile, read_upload
+from facilities.core.uploads import (
+    CleanFile,
+    FileTooLarge,
+    UnacceptedFile,
+    read_upload,
+    safe_filename,
+)
 from facilities.requests.models import Attachment, RequestUpdate, ServiceRequest
 
 MAX_FILES = 5
@@ -39,6 +46,7 @@ def check_files(
         )
     files = []
     for upload in uploads:
+        name = _shown(upload.filename)
         try:
             files.append(read_upload(upload.data, filename=upload.filename, max_bytes=max_bytes))
         except FileTooLarge:
@@ -46,7 +54,7 @@ def check_files(
                 {
                     field: _l(
                         "%(name)s is too large: a file can be at most %(mb)s MB.",
-                        name=upload.filename or "?",
+                        name=name,
                         mb=max_bytes // (1024 * 1024) or 1,
                     )
                 }
@@ -57,11 +65,16 @@ def check_files(
                     field: _l(
                         "%(name)s is not a photo or PDF we can take: send JPEG, PNG or WebP"
                         " photos, or PDF files.",
-                        name=upload.filename or "?",
+                        name=name,
                     )
                 }
             ) from None
     return files
+
+
+def _shown(filename: str) -> str:
+    """The sender's file name as a message may repeat it: short, nothing invisible."""
+    return safe_filename(filename, PurePosixPath(filename.replace("\\", "/")).suffix[:10])
 
 
 def attach(

@@ -10,6 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from facilities.core.db import joined
 from facilities.core.pagination import Page, paginate
+from facilities.park.models import Visibility
 from facilities.requests.models import (
     PUBLIC_UPDATE_KINDS,
     Priority,
@@ -75,12 +76,14 @@ def tenant_statement(tenant_id: int) -> SelectOfScalar[ServiceRequest]:
 def tenant_supported_requests(
     session: Session, *, tenant_id: int, page: int, per_page: int
 ) -> Page[ServiceRequest]:
-    """Other companies' requests that someone in this company supports, newest first."""
+    """Other companies' public requests that someone in this company supports, newest
+    first (one made private since is theirs and staff's only)."""
     supported = select(Support.request_id).where(Support.tenant_id == tenant_id)
     statement = (
         with_details(select(ServiceRequest))
         .where(
             col(ServiceRequest.id).in_(supported),
+            ServiceRequest.visibility == Visibility.public,
             or_(
                 col(ServiceRequest.tenant_id).is_(None), col(ServiceRequest.tenant_id) != tenant_id
             ),

@@ -34,6 +34,8 @@ def init_app(app: Flask) -> None:
     headers.init_app(app)
     # First of all hooks (Flask-Limiter's included): a cached public page is served at once.
     app.before_request_funcs.setdefault(None, []).insert(0, caching.serve_from_cache)
+    # Before the CSRF check reads any form: how large a body may be.
+    app.before_request_funcs[None].insert(1, safety.allow_uploads)
     app.before_request(safety.refuse_nul_bytes)
     app.before_request(access.enforce_access)
     access.check_declared(app)

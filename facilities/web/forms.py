@@ -21,6 +21,8 @@ _MESSAGES = {
     "datetime_from_date_parsing": _l("Enter a date and time."),
     "datetime_parsing": _l("Enter a date and time."),
     "datetime_type": _l("Enter a date and time."),
+    "whole_number": _l("Enter a whole number, such as 3."),
+    "less_than_equal": _l("Enter a smaller number."),
     "text_direction_controls": _l(
         "Remove the invisible characters that change the direction of the text."
     ),

@@ -52,7 +52,8 @@ def add_security_headers(response: Response) -> Response:
         response.vary.add("Cookie")
         response.vary.add("Accept-Language")
         user = g.get("_login_user")  # only if this request loaded one: never a query here
-        if user is not None and user.is_authenticated:
+        if user is not None and user.is_authenticated and not response.cache_control.private:
+            # (a file a view already marked private may stay in this browser a while)
             response.headers["Cache-Control"] = "private, no-store"
     return response
 

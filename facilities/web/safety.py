@@ -7,8 +7,12 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Request, abort, current_app, request
-from werkzeug.exceptions import HTTPException
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+from werkzeug.routing import IntegerConverter, Map
+
+from facilities.requests.models import MAX_ID
 
 
 def safe_next(target: str | None) -> str | None:
@@ -19,6 +23,27 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+# Where photos and files are sent, and how many at most; every other body stays small, so
+# that nobody can make a worker read and parse tens of megabytes before it is refused.
+BODY_LIMIT = 2 * 1024 * 1024
+UPLOADS = {
+    "tenant.submit": (5, True),  # files, only for someone signed in
+    "public.comment": (5, True),
+    "charging.report_fault": (1, False),  # a photo of a charger, from anyone
+}
+
+
+def allow_uploads() -> None:
+    """before_request, ahead of the CSRF check that reads the form: room for the files
+    in a multipart form sent to an address that takes them."""
+    if request.method != "POST" or request.mimetype != "multipart/form-data":
+        return
+    files, signed_in_only = UPLOADS.get(request.endpoint or "", (0, False))
+    if files and (current_user.is_authenticated or not signed_in_only):
+        upload_max = current_app.extensions["facilities.settings"].upload_max_bytes
+        request.max_content_length = files * upload_max + BODY_LIMIT // 2
 
 
 def refuse_nul_bytes() -> None:
@@ -59,6 +84,15 @@ def page_to_return_to(*candidates: str | None) -> str | None:
     return None
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: ids fit a 32-bit integer, as every database's do, so a
+    path with a larger number is not found instead of overflowing in the query."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 class ReadableFormParser(FormDataParser):
     """Reads a form that is not valid UTF-8 with U+FFFD for what it cannot read.
 
@@ -69,7 +103,14 @@ class ReadableFormParser(FormDataParser):
     def _parse_urlencoded(
         self, stream: IO[bytes], mimetype: str, content_length: int | None, options: Any
     ) -> Any:
-        text = stream.read().decode("utf-8", errors="replace")
+        # the form-memory limit werkzeug's own parser keeps (Flask's MAX_FORM_MEMORY_SIZE)
+        limit = self.max_form_memory_size
+        if limit is not None and content_length is not None and content_length > limit:
+            raise RequestEntityTooLarge()
+        raw = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(raw) > limit:
+            raise RequestEntityTooLarge()
+        text = raw.decode("utf-8", errors="replace")
         items = parse_qsl(text, keep_blank_values=True, errors="replace")
         return stream, self.cls(items), self.cls()
 

@@ -121,6 +121,8 @@ def _prefilled() -> dict[str, str]:
         for key, limit in (("title", 140), ("description", 10_000), ("location_note", 300))
     }
     form["location_note"] = form["location_note"] or args.get("location", "")[:300]
+    if args.get("show_name"):
+        form["show_name"] = "1"
     category = args.get("category_id") or args.get("category", "")
     for choice in active_categories(db):
         if category in (str(choice.id), choice.slug):
@@ -180,11 +182,29 @@ def _too_many_requests(_limit: object):
     return make_response(body, status)
 
 
+def _only_looking() -> bool:
+    """The form's own buttons without JavaScript: look for similar requests, or show the
+    chosen category's questions. They post the form so nothing typed is lost and no
+    token lands in an address; they send nothing."""
+    return bool(request.form.get("look") or request.form.get("show_questions"))
+
+
 @blueprint.post("/requests/new")
 @tenant_only
-@limiter.limit(SUBMIT_LIMIT, key_func=person_key, on_breach=_too_many_requests)
+@limiter.limit(
+    SUBMIT_LIMIT, key_func=person_key, on_breach=_too_many_requests, exempt_when=_only_looking
+)
 def submit():
     db = get_session()
+    if _only_looking():
+        form = request.form.to_dict()
+        return _form_page(
+            form,
+            {},
+            answers=raw_answers(request.form),
+            similar=_similar(form.get("title", "")[:140]),
+            looked=bool(request.form.get("look")),
+        )
     data, errors = parse_form(ServiceRequestCreate, request.form)
     answers = raw_answers(request.form)
     max_bytes = get_settings().upload_max_bytes

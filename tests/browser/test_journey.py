@@ -177,6 +177,11 @@ def test_a_request_can_be_sent_by_keyboard_alone(live_server, new_page, park):
     tab_to(page, "description")
     page.keyboard.type("Kaksi penkkiä sisäänkäynnin viereen.")
     page.keyboard.press("Tab")
+    expect(page.locator("#files")).to_be_focused()  # the photos, then the naming choice
+    tab_to(page, "show_name")
+    page.keyboard.press("Space")
+    expect(page.locator("#show_name")).to_be_checked()
+    page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Lähetä pyyntö")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Penkkejä Sensorin pihalle")

@@ -217,3 +217,42 @@ def test_one_answer_for_a_choice_question_needs_two_options(db):
             ),
         )
     assert "choices_fi" in failure.value.errors
+
+
+def _save(db, category, question=None, **fields):
+    data = QuestionForm(**{"kind": QuestionKind.single_choice, "prompt_fi": "Kerros", **fields})
+    return save_question(db, actor=None, category=category, data=data, question=question)
+
+
+def test_options_keep_their_keys_when_moved_reworded_or_joined_by_new_ones(db):
+    category = factories.category(db)
+    question = _save(db, category, choices_fi="Yksi\nKaksi\nKolme")
+    assert [c["key"] for c in question.choices] == ["yksi", "kaksi", "kolme"]
+    # moved: the key follows the words; reworded in its place: the key stays; new: a key
+    # of its own, never one an option has
+    question = _save(db, category, question, choices_fi="Kolme\nKaksi ja puoli\nUusi")
+    assert [c["key"] for c in question.choices] == ["kolme", "kaksi", "uusi"]
+    question = _save(db, category, question, choices_fi="Kolme\nKaksi ja puoli\nUusi\nUusi!")
+    assert [c["key"] for c in question.choices] == ["kolme", "kaksi", "uusi", "uusi-2"]
+
+
+def test_a_question_keeps_its_kind_of_answer_apart_from_one_or_several_choices(db):
+    category = factories.category(db)
+    question = _save(db, category, choices_fi="A\nB")
+    question = _save(db, category, question, kind=QuestionKind.multiple_choice, choices_fi="A\nB")
+    assert question.kind == QuestionKind.multiple_choice
+    with pytest.raises(ValidationFailed) as failure:
+        _save(db, category, question, kind=QuestionKind.text)
+    assert "kind" in failure.value.errors
+
+
+def test_the_same_option_twice_and_two_answers_to_one_question_are_refused(app, db, ev):
+    category = factories.category(db)
+    with pytest.raises(ValidationFailed) as failure:
+        _save(db, category, choices_fi="Kyllä\nkyllä")
+    assert "choices_fi" in failure.value.errors
+    _category, *questions = ev
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        with pytest.raises(ValidationFailed) as refused:
+            check_answers(questions, {"vehicles": ["3", "abc"]})
+        assert str(refused.value.errors["q_vehicles"]) == "Give one answer."

@@ -182,7 +182,25 @@ def test_a_private_request_s_files_are_refused_to_other_companies(app, db):
 def test_a_body_beyond_every_limit_is_refused_before_it_is_read(app, db):
     _member_user, category, client = _member(app, db)
     data = _form(db, client, category)
-    limit = app.config["MAX_CONTENT_LENGTH"]
-    data["files"] = [(io.BytesIO(b"\0" * (limit + 1)), "disk.img")]
+    upload_max = app.extensions["facilities.settings"].upload_max_bytes
+    data["files"] = [(io.BytesIO(b"\0" * (5 * upload_max + 1024 * 1024 + 1)), "disk.img")]
     answer = client.post("/tenant/requests/new", data=data, content_type="multipart/form-data")
     assert answer.status_code == 413
+
+
+def test_other_forms_and_people_not_signed_in_get_small_bodies_only(app, db):
+    """The CSRF check reads a form before any view: only where files are taken, and from
+    whom, may a body be larger than 2 MB."""
+    category = factories.category(db)
+    db.commit()
+    big = "x" * (3 * 1024 * 1024)
+    client = app.test_client()
+    assert client.post("/login", data={"email": big}).status_code == 413
+    anonymous = client.post(
+        "/tenant/requests/new",
+        data={"category_id": str(category.id), "files": [(io.BytesIO(big.encode()), "a.png")]},
+        content_type="multipart/form-data",
+    )
+    assert anonymous.status_code == 413
+    # a long form field is refused too, whatever the address (werkzeug's 500 KB for fields)
+    assert client.post("/login", data={"email": "x" * 600_000}).status_code == 413

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from facilities.park.models import Visibility
+from facilities.requests.models import ServiceRequest
 from facilities.requests.search import search_requests, search_words
 from tests import factories
+from tests.conftest import csrf_token, sign_in
 
 
 def _titles(results) -> list[str]:
@@ -116,3 +120,29 @@ def test_inflected_finnish_words_find_each_other(app, db):
     db.commit()
     found = search_requests(db, typed="Latauspisteitä Sensorille", viewer=None)
     assert _titles(found) == ["Sähköautojen latauspisteet Sensorin eteen"]
+
+
+def test_the_form_s_own_buttons_post_keep_everything_and_send_nothing(app, client, db):
+    member = factories.user(db, preferred_language="en")
+    public = factories.service_request(db, title="Charger outside Sensori")
+    db.commit()
+    sign_in(client, member.email)
+    token = csrf_token(client, "/tenant/requests/new")
+    form = {
+        "csrf_token": token,
+        "title": "charger please",
+        "description": "Two of them",
+        "show_name": "1",
+        "category_id": str(public.category_id),
+    }
+    for _ in range(12):  # more than the submission limit: looking is not sending
+        looked = client.post("/tenant/requests/new", data={**form, "look": "1"})
+        assert looked.status_code == 200
+    page = looked.get_data(as_text=True)
+    assert public.title in page and 'value="charger please"' in page and "Two of them" in page
+    assert 'id="show_name" name="show_name" type="checkbox" value="1" checked' in page
+    assert f'<option value="{public.category_id}" selected' in page
+    assert (
+        db.exec(select(ServiceRequest).where(ServiceRequest.title == "charger please")).first()
+        is None
+    )
