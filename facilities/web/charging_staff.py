@@ -49,12 +49,13 @@ from facilities.charging.status import charger_states, unmapped_evses
 from facilities.core import audit
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
-from facilities.core.storage import get_storage
+from facilities.core.uploads import IMAGE_FORMATS
 from facilities.park.models import Building
 from facilities.park.queries import buildings
 from facilities.requests.models import ServiceRequest
 from facilities.settings import get_settings
 from facilities.web.access import admin_only, staff_only
+from facilities.web.files import stored_file
 from facilities.web.forms import parse_form
 
 blueprint = Blueprint("charging_staff", __name__, url_prefix="/staff")
@@ -241,16 +242,13 @@ def report_photo(report_id: int):
     report = get_session().get(FaultReport, report_id)
     if report is None or not report.photo_key:
         abort(404)
-    data = get_storage().load(report.photo_key)
-    if data is None:
-        abort(404)
-    response = make_response(data)
-    response.mimetype = report.photo_type or "application/octet-stream"
-    response.headers["Content-Disposition"] = f'inline; filename="report-{report.id}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    suffix = dict(IMAGE_FORMATS.values())  # content type → file suffix
+    return stored_file(
+        report.photo_key,
+        content_type=report.photo_type or "application/octet-stream",
+        filename=f"report-{report.id}{suffix.get(report.photo_type, '')}",
+        download=False,
+    )
 
 
 @blueprint.get("/charging/demand")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from urllib.parse import urlencode
 
 from flask import (
@@ -12,7 +11,6 @@ from flask import (
     jsonify,
     redirect,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -49,7 +47,7 @@ from facilities.requests.workflow import ROADMAP_KINDS
 from facilities.settings import SUPPORTED_LOCALES, get_settings
 from facilities.web.access import person_key, public, signed_in, tenant_only
 from facilities.web.caching import shared_page
-from facilities.web.headers import FILE_HEADERS
+from facilities.web.files import stored_file
 from facilities.web.htmx import render, render_fragment, wants_fragment
 from facilities.web.safety import page_to_return_to
 from facilities.web.templating import keeps_query
@@ -254,28 +252,12 @@ def _attachment(reference: str, attachment_id: int) -> Attachment:
     return attachment
 
 
-def _file_response(key: str, *, content_type: str, filename: str, download: bool):
-    data = get_storage().load(key)
-    if data is None:
-        abort(404)
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=content_type,
-        as_attachment=download,
-        download_name=filename,
-        max_age=0,
-    )
-    response.headers.update(FILE_HEADERS)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @blueprint.get("/requests/<reference>/files/<int:attachment_id>")
 @public
 def attachment_file(reference: str, attachment_id: int):
     """A photo opens in the browser; anything else (a PDF) only downloads."""
     attachment = _attachment(reference, attachment_id)
-    return _file_response(
+    return stored_file(
         attachment.storage_key,
         content_type=attachment.content_type,
         filename=attachment.filename,
@@ -289,7 +271,7 @@ def attachment_thumbnail(reference: str, attachment_id: int):
     attachment = _attachment(reference, attachment_id)
     if not attachment.thumbnail_key:
         abort(404)
-    return _file_response(
+    return stored_file(
         attachment.thumbnail_key,
         content_type="image/webp",
         filename=attachment.filename.rsplit(".", 1)[0] + ".webp",
