@@ -7,14 +7,19 @@ takes its place behind the same three calls with `FACILITIES_STORAGE_BACKEND=s3`
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import threading
 from pathlib import Path
 from typing import Any, Protocol
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 
 from facilities.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 
 class Storage(Protocol):
@@ -176,3 +181,33 @@ def get_storage() -> Storage:
         )
     folder = settings.upload_folder or str(Path(current_app.instance_path) / "uploads")
     return LocalStorage(Path(folder))
+
+
+# --- files that belong to a transaction --------------------------------------------------
+
+_NEW_FILES = "facilities.new_files"
+
+
+def save_with(session: OrmSession, storage: Storage, data: bytes, **options: Any) -> str:
+    """Save a file that rows of `session` will point to: if the transaction does not
+    commit (an error, a refused form), the file is deleted again, so no file is left
+    that nothing refers to."""
+    key = storage.save(data, **options)
+    session.info.setdefault(_NEW_FILES, []).append((storage, key))
+    return key
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _keep_committed_files(session: OrmSession) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _remove_uncommitted_files(session: OrmSession, transaction: Any) -> None:
+    if transaction.parent is not None:  # a savepoint: the outer transaction decides
+        return
+    for storage, key in session.info.pop(_NEW_FILES, []):
+        try:
+            storage.delete(key)
+        except Exception:  # storage away: a stray file, not a failed request
+            logger.warning("could not delete uncommitted file %s", key, exc_info=True)

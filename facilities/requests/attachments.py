@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from facilities.accounts.models import User
 from facilities.core.errors import ValidationFailed
-from facilities.core.storage import Storage
+from facilities.core.storage import Storage, save_with
 from facilities.core.uploads import (
     CleanFile,
     FileTooLarge,
@@ -90,9 +90,11 @@ def attach(
     assert service_request.id is not None
     attachments = []
     for file in files:
-        key = storage.save(file.data, suffix=file.suffix, content_type=file.content_type)
+        key = save_with(
+            session, storage, file.data, suffix=file.suffix, content_type=file.content_type
+        )
         thumbnail_key = (
-            storage.save(file.thumbnail, suffix=".webp", content_type="image/webp")
+            save_with(session, storage, file.thumbnail, suffix=".webp", content_type="image/webp")
             if file.thumbnail
             else ""
         )

@@ -204,3 +204,16 @@ def test_other_forms_and_people_not_signed_in_get_small_bodies_only(app, db):
     assert anonymous.status_code == 413
     # a long form field is refused too, whatever the address (werkzeug's 500 KB for fields)
     assert client.post("/login", data={"email": "x" * 600_000}).status_code == 413
+
+
+def test_files_of_a_transaction_that_does_not_commit_are_deleted(app, db):
+    item = factories.service_request(db)
+    db.commit()
+    kept = factories.attachment(db, item)
+    db.commit()
+    dropped = factories.attachment(db, item)
+    keys = (dropped.storage_key, dropped.thumbnail_key)
+    assert all(get_storage().load(key) for key in keys)
+    db.rollback()  # the request failed after the files were stored
+    assert [get_storage().load(key) for key in keys] == [None, None]
+    assert get_storage().load(kept.storage_key) is not None
