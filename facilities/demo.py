@@ -388,6 +388,27 @@ REQUESTS = [
 ]
 
 
+# Business hours to the first answer and to the fix, per priority (the SLA): faults are
+# fixed against the clock, ideas get an answer.
+SLA_TARGETS: dict[CategoryKind, dict[str, dict[str, float]]] = {
+    CategoryKind.fault: {
+        "urgent": {"response": 1, "resolution": 4},
+        "high": {"response": 2, "resolution": 8},
+        "normal": {"response": 4, "resolution": 24},
+        "low": {"response": 8, "resolution": 40},
+    },
+    CategoryKind.service: {
+        "high": {"response": 4, "resolution": 16},
+        "normal": {"response": 8, "resolution": 40},
+        "low": {"response": 16, "resolution": 80},
+    },
+    CategoryKind.idea: {
+        "high": {"response": 8},
+        "normal": {"response": 16},
+        "low": {"response": 24},
+    },
+}
+
 # The categories' extra questions (Open311 attributes): what the property manager needs
 # to know to weigh an idea or find a fault.
 QUESTIONS = {
@@ -505,6 +526,7 @@ def load_demo_data(
             kind=kind,
             default_visibility=visibility,
             position=position,
+            sla_targets=SLA_TARGETS[kind],
         )
         session.add(categories[slug])
     tenants = {}

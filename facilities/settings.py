@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:5000"
     park_name: str = "Digipolis"
     timezone: str = "Europe/Helsinki"
+    # SLA clocks count these hours on these days, Finnish public holidays excepted
+    business_hours: str = "08:00-16:00"
+    business_days: str = "mon-fri"
     default_locale: str = "fi"
     smtp_host: str = ""  # empty: e-mails are written to the log instead of sent
     smtp_port: int = 25
@@ -111,6 +115,28 @@ class Settings(BaseSettings):
         for prefix in ("postgres://", "postgresql://"):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def hours_of_a_day(cls, value: str) -> str:
+        try:
+            opens, closes = (time.fromisoformat(part.strip()) for part in value.split("-"))
+        except ValueError:
+            raise ValueError("write business hours as 08:00-16:00") from None
+        if opens >= closes:
+            raise ValueError("business hours must end after they start, e.g. 08:00-16:00")
+        return value
+
+    @field_validator("business_days")
+    @classmethod
+    def days_of_a_week(cls, value: str) -> str:
+        from facilities.requests.sla import parse_days
+
+        try:
+            parse_days(value)
+        except ValueError:
+            raise ValueError("write business days as mon-fri or mon,tue,thu") from None
         return value
 
     @field_validator("timezone")

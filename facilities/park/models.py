@@ -56,6 +56,10 @@ class Category(SQLModel, table=True):
     default_visibility: Visibility = Field(default=Visibility.public, sa_type=enum_type(Visibility))
     position: int = 0
     active: bool = True
+    # Hours of business time per priority: {"urgent": {"response": 2, "resolution": 8}}
+    sla_targets: dict[str, dict[str, float]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class QuestionKind(StrEnum):

@@ -22,6 +22,7 @@ from facilities.core.outbox import Email, Recipient, absolute_url
 from facilities.core.storage import Storage
 from facilities.core.uploads import CleanFile
 from facilities.requests.attachments import attach
+from facilities.requests.deadlines import refresh_deadlines
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind
 
 MAX_COMMENT = 5000
@@ -72,6 +73,8 @@ def add_comment(
             files=files,
             entry=entry,
         )
+    if author.is_staff:  # an answer to the sender: the first one meets the response SLA
+        refresh_deadlines(session, service_request, now=now, responded=True)
     audit.record(
         session,
         actor=author,

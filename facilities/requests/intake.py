@@ -20,6 +20,7 @@ from facilities.park.models import Building, Category, Site
 from facilities.park.questions import check_answers, questions_of
 from facilities.requests import emails
 from facilities.requests.attachments import attach
+from facilities.requests.deadlines import refresh_deadlines
 from facilities.requests.models import RequestCounter, ServiceRequest, ServiceRequestCreate
 from facilities.requests.queries import initial_status
 from facilities.settings import get_settings
@@ -134,6 +135,8 @@ def open_request(
     )
     session.add(service_request)
     session.flush()
+    service_request.status, service_request.category = status, category
+    refresh_deadlines(session, service_request, now=now)
     audit.record(
         session,
         actor=submitter,

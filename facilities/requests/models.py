@@ -156,7 +156,12 @@ class ServiceRequest(ServiceRequestBase, table=True):
     visibility: Visibility = Field(default=Visibility.public, sa_type=enum_type(Visibility))
     target_start: date | None = None
     target_end: date | None = None
+    # The SLA clock (requests.deadlines): when the first answer and the resolution are
+    # due in business hours, and when they came. sla_due_at is the resolution's.
     sla_due_at: datetime | None = None
+    response_due_at: datetime | None = None
+    responded_at: datetime | None = None
+    resolved_at: datetime | None = None
     duplicate_of_id: int | None = Field(default=None, foreign_key="service_request.id")
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, index=True)

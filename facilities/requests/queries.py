@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from facilities.core.db import joined
+from facilities.core.models import utcnow
 from facilities.core.pagination import Page, paginate
 from facilities.park.models import Visibility
+from facilities.requests.deadlines import next_due_column
 from facilities.requests.models import (
     PUBLIC_UPDATE_KINDS,
     Priority,
@@ -117,7 +120,10 @@ class QueueFilter:
     category_id: int | None = None
     building_id: int | None = None
     search: str = ""
-    sort: str = "urgency"  # "urgency" (then oldest) or "support" (most companies, people)
+    sort: str = "urgency"  # "urgency" (then oldest), "support" (most companies, people)
+    # or "due" (the next SLA deadline, soonest first)
+    overdue: bool = False  # only requests past their next SLA deadline
+    now: datetime | None = None  # what "past" is measured against
 
 
 def queue(
@@ -151,6 +157,20 @@ def queue_statement(
                 col(ServiceRequest.title).ilike(pattern, escape="\\"),
                 col(ServiceRequest.reference).ilike(pattern, escape="\\"),
             )
+        )
+    if filters.overdue:
+        next_due = next_due_column()
+        statement = statement.where(
+            status_is([i for kind in OPEN_KINDS for i in ids[kind]]),
+            next_due.is_not(None),
+            next_due <= (filters.now or utcnow()),
+        )
+    if filters.sort == "due":
+        return statement.order_by(
+            next_due_column().is_(None),  # no deadline: last
+            next_due_column(),
+            col(ServiceRequest.created_at),
+            col(ServiceRequest.id),
         )
     if filters.sort == "support":
         return statement.order_by(

@@ -16,6 +16,7 @@ from facilities.core.errors import ValidationFailed, VersionConflict
 from facilities.core.models import utcnow
 from facilities.park.models import Visibility
 from facilities.requests import emails
+from facilities.requests.deadlines import refresh_deadlines
 from facilities.requests.models import (
     RequestUpdate,
     ServiceRequest,
@@ -295,6 +296,12 @@ def apply_triage(session: Session, plan: TriagePlan, *, actor: User) -> list[Req
     )
     session.add_all(entries)
     session.flush()
+    answered = any(
+        entry.published_at is not None
+        and entry.kind in (UpdateKind.status_change, UpdateKind.public_update)
+        for entry in entries
+    )
+    refresh_deadlines(session, request, now=plan.now, responded=answered)
     return entries
 
 

@@ -19,6 +19,7 @@ from facilities.park.queries import active_categories, buildings
 from facilities.park.questions import answer_rows, questions_of
 from facilities.requests import queries as request_service
 from facilities.requests.attachments import attachments_of
+from facilities.requests.deadlines import next_deadline
 from facilities.requests.models import ServiceRequest, ServiceRequestTriage
 from facilities.requests.queries import QueueFilter, queue, statuses
 from facilities.requests.supports import supporting_companies
@@ -69,25 +70,32 @@ def _triage_context(items: list[ServiceRequest]) -> dict:
     for quarter in quarters:
         year, number = quarter.split("-Q")
         quarter_labels.append((quarter, _("Q%(quarter)s/%(year)s", quarter=number, year=year)))
+    now = utcnow()
     return {
         "statuses": every_status,
         "status_choices": status_choices,
         "quarter_labels": quarter_labels,
+        "deadlines": {item.id: next_deadline(item, now) for item in items},
     }
 
 
 @blueprint.get("/queue")
 @staff_only
-@keeps_query("status", "category", "building", "q", "sort", "page")
+@keeps_query("status", "category", "building", "q", "sort", "overdue", "page")
 @kept_for_user
 def queue_page():
     db = get_session()
+    sort = request.args.get("sort")
+    # deadlines pass as time does: the kept list is worked out again each minute
+    minute = utcnow().replace(second=0, microsecond=0)
     filters = QueueFilter(
         status=request.args.get("status") or "open",
         category_id=_int_or_none(request.args.get("category")),
         building_id=_int_or_none(request.args.get("building")),
         search=request.args.get("q", "").strip()[:100],
-        sort="support" if request.args.get("sort") == "support" else "urgency",
+        sort=sort if sort in ("support", "due") else "urgency",
+        overdue=request.args.get("overdue") == "1",
+        now=minute,
     )
 
     def queue_list() -> str:
@@ -103,8 +111,7 @@ def queue_page():
 
     # The same for every member of staff: kept until a request, status or the park
     # changes, or the day (and with it the target quarters offered) does.
-    today = utc_to_local(utcnow()).date()
-    part = cached_fragment("staff-queue", (canonical_path(), today), queue_list)
+    part = cached_fragment("staff-queue", (canonical_path(), minute), queue_list)
     return render_with_part(
         "staff/queue.html",
         part,

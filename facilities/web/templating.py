@@ -62,6 +62,10 @@ TRIAGE_TEXT = {
     "duplicate_of_hint": _l("With the status Duplicate, for example DP-2026-0001."),
     "internal_note": _l("Internal note (staff only)"),
     "save": _l("Save"),
+    "overdue": _l("Overdue"),
+    "answer_by": _l("First answer due"),
+    "resolve_by": _l("Resolution due"),
+    "clock_paused": _l("Deadline clock paused while waiting"),
 }
 
 
