@@ -552,6 +552,10 @@ def load_demo_data(
             role=role,
             tenant_id=tenants[tenant_name].id if tenant_name else None,
         )
+    # the caretaker takes faults and services first; ideas wait for the manager's triage
+    for category in categories.values():
+        if category.kind != CategoryKind.idea:
+            category.default_assignee_id = users["huolto@digipolis.example"].id
     ev = _load_requests(
         session,
         users=users,

@@ -13,7 +13,14 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from facilities.accounts.models import TENANT_ROLES, RememberToken, Role, User, new_session_token
+from facilities.accounts.models import (
+    STAFF_ROLES,
+    TENANT_ROLES,
+    RememberToken,
+    Role,
+    User,
+    new_session_token,
+)
 from facilities.core import audit
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
@@ -243,3 +250,14 @@ def _id_of(user: User) -> int:
     """The id of a user that has been flushed (has one)."""
     assert user.id is not None, "flush the user first"
     return user.id
+
+
+def staff_members(session: Session) -> list[User]:
+    """Active staff and admins, by name: whom requests can be assigned to."""
+    return list(
+        session.exec(
+            select(User)
+            .where(col(User.role).in_(list(STAFF_ROLES)), col(User.active).is_(True))
+            .order_by(col(User.name), col(User.id))
+        ).all()
+    )

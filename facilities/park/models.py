@@ -56,6 +56,8 @@ class Category(SQLModel, table=True):
     default_visibility: Visibility = Field(default=Visibility.public, sa_type=enum_type(Visibility))
     position: int = 0
     active: bool = True
+    # Who new requests of the category go to (a member of staff), if anyone
+    default_assignee_id: int | None = Field(default=None, foreign_key="user.id")
     # Hours of business time per priority: {"urgent": {"response": 2, "resolution": 8}}
     sla_targets: dict[str, dict[str, float]] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")

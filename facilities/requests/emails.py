@@ -55,6 +55,27 @@ def request_received(session: Session, *, service_request: ServiceRequest) -> li
     ]
 
 
+def request_assigned(session: Session, *, service_request: ServiceRequest, by: User) -> list[Email]:
+    """To the member of staff a request was given to (unless they took it themselves)."""
+    assignee = service_request.assignee
+    if assignee is None or not assignee.active or assignee.id == by.id:
+        return []
+    return [
+        Email(
+            name="request_assigned",
+            key=f"request:{service_request.id}:assigned:{assignee.id}:v{service_request.version}",
+            to=Recipient(
+                address=assignee.email, name=assignee.name, language=assignee.preferred_language
+            ),
+            context={
+                "service_request": service_request,
+                "by_name": by.name,
+                "url": absolute_url(f"/staff/requests/{service_request.reference}"),
+            },
+        )
+    ]
+
+
 def update_published(
     session: Session, *, service_request: ServiceRequest, entry: RequestUpdate
 ) -> list[Email]:

@@ -129,6 +129,7 @@ def open_request(
         submitter_id=submitter.id if submitter else None,
         tenant_id=submitter.tenant_id if submitter else None,
         status_id=status.id,
+        assignee_id=category.default_assignee_id,
         visibility=category.default_visibility,
         created_at=now,
         updated_at=now,

@@ -208,11 +208,19 @@ class ServiceRequestTriage(SQLModel):
     publish_at: datetime | None = None  # the form sends park-local time; the view makes it UTC
     internal_note: str = Field(default="", max_length=5_000)
     duplicate_of_reference: str = Field(default="", max_length=30)
+    # The member of staff to work on it: a user id, "" for nobody; None keeps who it is
+    # (callers that do not assign, such as scripts).
+    assignee: str | None = Field(default=None, max_length=12)
     # Staff confirm that updates so far seen by the company only become public with it.
     publish_history: bool = False
 
     @field_validator(
-        "public_update", "internal_note", "duplicate_of_reference", "target_quarter", mode="before"
+        "public_update",
+        "internal_note",
+        "duplicate_of_reference",
+        "target_quarter",
+        "assignee",
+        mode="before",
     )
     @classmethod
     def strip_text(cls, value: Any) -> Any:

@@ -123,6 +123,8 @@ class QueueFilter:
     sort: str = "urgency"  # "urgency" (then oldest), "support" (most companies, people)
     # or "due" (the next SLA deadline, soonest first)
     overdue: bool = False  # only requests past their next SLA deadline
+    assignee: str = ""  # "mine", "nobody" or a user id; empty: anyone's
+    viewer_id: int | None = None  # whose "mine" is meant
     now: datetime | None = None  # what "past" is measured against
 
 
@@ -158,6 +160,12 @@ def queue_statement(
                 col(ServiceRequest.reference).ilike(pattern, escape="\\"),
             )
         )
+    if filters.assignee == "nobody":
+        statement = statement.where(col(ServiceRequest.assignee_id).is_(None))
+    elif filters.assignee == "mine":
+        statement = statement.where(ServiceRequest.assignee_id == filters.viewer_id)
+    elif filters.assignee.isascii() and filters.assignee.isdigit():
+        statement = statement.where(ServiceRequest.assignee_id == int(filters.assignee))
     if filters.overdue:
         next_due = next_due_column()
         statement = statement.where(

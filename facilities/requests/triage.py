@@ -18,6 +18,7 @@ from facilities.park.models import Visibility
 from facilities.requests import emails
 from facilities.requests.deadlines import refresh_deadlines
 from facilities.requests.models import (
+    MAX_ID,
     RequestUpdate,
     ServiceRequest,
     ServiceRequestTriage,
@@ -49,6 +50,7 @@ class TriagePlan:
     status: Status
     duplicate_of: ServiceRequest | None  # set only together with a duplicate status
     target: tuple[date | None, date | None]
+    assignee: User | None  # who it is assigned to after the change
     before: dict[str, object]
     after: dict[str, object]
 
@@ -72,7 +74,30 @@ def _snapshot(service_request: ServiceRequest) -> dict[str, object]:
         "visibility": str(service_request.visibility.value),
         "target": quarter_of(service_request.target_start, service_request.target_end),
         "duplicate_of_id": service_request.duplicate_of_id,
+        "assignee_id": service_request.assignee_id,
     }
+
+
+def _check_assignee(
+    session: Session,
+    service_request: ServiceRequest,
+    data: ServiceRequestTriage,
+    errors: dict[str, str],
+) -> User | None:
+    """The member of staff chosen, the one it had (the form left it out), or nobody."""
+    if data.assignee is None:
+        return service_request.assignee
+    if data.assignee == "":
+        return None
+    user = (
+        session.get(User, int(data.assignee))
+        if data.assignee.isascii() and data.assignee.isdigit() and int(data.assignee) <= MAX_ID
+        else None
+    )
+    if user is None or not user.active or not user.is_staff:
+        errors["assignee"] = _l("Choose a member of staff, or nobody.")
+        return None
+    return user
 
 
 def triage_request(
@@ -96,6 +121,11 @@ def triage_request(
     if not plan.changes_anything:
         return False
     entries = apply_triage(session, plan, actor=actor)
+    if notify and "assignee_id" in plan.changed_fields:
+        outbox.queue(
+            session,
+            emails.request_assigned(session, service_request=service_request, by=actor),
+        )
     if notify:
         for entry in entries:
             if entry.published_at is not None:  # scheduled posts notify when published
@@ -122,6 +152,7 @@ def plan_triage(
     if status is not None and "status_id" not in errors:
         _check_transition(service_request, data, status, duplicate_of, errors)
     _check_going_public(session, service_request, data, errors)
+    assignee = _check_assignee(session, service_request, data, errors)
     if errors:
         raise ValidationFailed(errors)
     assert status is not None  # an unknown status is an error above
@@ -134,6 +165,7 @@ def plan_triage(
         status=status,
         duplicate_of=duplicate_of,
         target=target,
+        assignee=assignee,
         before=_snapshot(service_request),
         after={
             "status_id": status.id,
@@ -141,6 +173,7 @@ def plan_triage(
             "visibility": str(data.visibility.value),
             "target": quarter_of(*target),
             "duplicate_of_id": duplicate_of.id if duplicate_of else service_request.duplicate_of_id,
+            "assignee_id": assignee.id if assignee else None,
         },
     )
 
@@ -279,6 +312,8 @@ def apply_triage(session: Session, plan: TriagePlan, *, actor: User) -> list[Req
     request.target_start, request.target_end = plan.target
     if plan.duplicate_of is not None:
         request.duplicate_of_id, request.duplicate_of = plan.duplicate_of.id, plan.duplicate_of
+    request.assignee_id = plan.assignee.id if plan.assignee else None
+    request.assignee = plan.assignee
     changed = plan.changed_fields
     audit.record(
         session,

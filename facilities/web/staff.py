@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from facilities import policy
+from facilities.accounts.users import staff_members
 from facilities.charging.demand import demand_of_request
 from facilities.charging.registry import charger_of_fault, chargers_of_request
 from facilities.core.db import get_session
@@ -20,7 +21,7 @@ from facilities.park.questions import answer_rows, questions_of
 from facilities.requests import queries as request_service
 from facilities.requests.attachments import attachments_of
 from facilities.requests.deadlines import next_deadline
-from facilities.requests.models import ServiceRequest, ServiceRequestTriage
+from facilities.requests.models import MAX_ID, ServiceRequest, ServiceRequestTriage
 from facilities.requests.queries import QueueFilter, queue, statuses
 from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
@@ -44,6 +45,12 @@ def _int_or_none(raw: str | None) -> int | None:
     if raw and raw.isascii() and raw.isdigit() and len(raw) < 10:
         return int(raw)
     return None
+
+
+def _assignee_filter(value: str) -> str:
+    if value in ("mine", "nobody"):
+        return value
+    return value if value.isascii() and value.isdigit() and int(value) <= MAX_ID else ""
 
 
 def _triage_context(items: list[ServiceRequest]) -> dict:
@@ -72,6 +79,7 @@ def _triage_context(items: list[ServiceRequest]) -> dict:
         quarter_labels.append((quarter, _("Q%(quarter)s/%(year)s", quarter=number, year=year)))
     now = utcnow()
     return {
+        "staff_choices": [(str(user.id), user.name) for user in staff_members(db)],
         "statuses": every_status,
         "status_choices": status_choices,
         "quarter_labels": quarter_labels,
@@ -81,7 +89,7 @@ def _triage_context(items: list[ServiceRequest]) -> dict:
 
 @blueprint.get("/queue")
 @staff_only
-@keeps_query("status", "category", "building", "q", "sort", "overdue", "page")
+@keeps_query("status", "category", "building", "q", "sort", "overdue", "assignee", "page")
 @kept_for_user
 def queue_page():
     db = get_session()
@@ -96,6 +104,8 @@ def queue_page():
         sort=sort if sort in ("support", "due") else "urgency",
         overdue=request.args.get("overdue") == "1",
         now=minute,
+        assignee=_assignee_filter(request.args.get("assignee", "")),
+        viewer_id=current_user.id,
     )
 
     def queue_list() -> str:
@@ -111,11 +121,14 @@ def queue_page():
 
     # The same for every member of staff: kept until a request, status or the park
     # changes, or the day (and with it the target quarters offered) does.
-    part = cached_fragment("staff-queue", (canonical_path(), minute), queue_list)
+    # "mine" is each person's own list; every other view is shared by all staff
+    whose = current_user.id if filters.assignee == "mine" else None
+    part = cached_fragment("staff-queue", (canonical_path(), minute, whose), queue_list)
     return render_with_part(
         "staff/queue.html",
         part,
         filters=filters,
+        staff=per_generation("staff-members", lambda: staff_members(db)),
         statuses=per_generation("statuses", lambda: statuses(db)),
         categories=per_generation("active-categories", lambda: active_categories(db)),
         buildings=per_generation("buildings", lambda: buildings(db)),
