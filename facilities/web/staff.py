@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -22,7 +25,13 @@ from facilities.requests import queries as request_service
 from facilities.requests.attachments import attachments_of
 from facilities.requests.deadlines import next_deadline
 from facilities.requests.models import MAX_ID, ServiceRequest, ServiceRequestTriage
-from facilities.requests.queries import QueueFilter, queue, statuses
+from facilities.requests.queries import (
+    QueueFilter,
+    queue,
+    queue_statement,
+    status_ids_by_kind,
+    statuses,
+)
 from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
@@ -31,11 +40,18 @@ from facilities.requests.workflow import allowed_targets
 from facilities.settings import get_settings
 from facilities.web.access import staff_only
 from facilities.web.caching import cached_fragment, kept_for_user, per_generation
+from facilities.web.exports import csv_response
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment, render_with_part
 from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
 from facilities.web.safety import safe_next
-from facilities.web.templating import canonical_path, keeps_query, name_in_locale
+from facilities.web.templating import (
+    PRIORITY_LABELS,
+    VISIBILITY_LABELS,
+    canonical_path,
+    keeps_query,
+    name_in_locale,
+)
 
 blueprint = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -87,26 +103,85 @@ def _triage_context(items: list[ServiceRequest]) -> dict:
     }
 
 
-@blueprint.get("/queue")
-@staff_only
-@keeps_query("status", "category", "building", "q", "sort", "overdue", "assignee", "page")
-@kept_for_user
-def queue_page():
-    db = get_session()
+def _queue_filters() -> QueueFilter:
+    """The queue's filters from the address (the list and its CSV share them)."""
     sort = request.args.get("sort")
-    # deadlines pass as time does: the kept list is worked out again each minute
-    minute = utcnow().replace(second=0, microsecond=0)
-    filters = QueueFilter(
+    return QueueFilter(
         status=request.args.get("status") or "open",
         category_id=_int_or_none(request.args.get("category")),
         building_id=_int_or_none(request.args.get("building")),
         search=request.args.get("q", "").strip()[:100],
         sort=sort if sort in ("support", "due") else "urgency",
         overdue=request.args.get("overdue") == "1",
-        now=minute,
+        # deadlines pass as time does: the kept list is worked out again each minute
+        now=utcnow().replace(second=0, microsecond=0),
         assignee=_assignee_filter(request.args.get("assignee", "")),
         viewer_id=current_user.id,
     )
+
+
+QUEUE_ARGS = ("status", "category", "building", "q", "sort", "overdue", "assignee")
+EXPORT_LIMIT = 10_000  # rows in one CSV: years of the park's requests
+
+
+@blueprint.get("/queue.csv")
+@staff_only
+def queue_csv():
+    """The filtered queue as a spreadsheet, every row rather than a page."""
+    db = get_session()
+    statement = queue_statement(_queue_filters(), status_ids_by_kind(db))
+    items = db.exec(statement.limit(EXPORT_LIMIT)).all()
+    header = [
+        _("Reference"),
+        _("Title"),
+        _("Status"),
+        _("Priority"),
+        _("Category"),
+        _("Building"),
+        _("Company"),
+        _("Assignee"),
+        _("Sent"),
+        _("First answer due"),
+        _("Resolution due"),
+        _("Supporting companies"),
+        _("Supporting people"),
+        _("Visibility"),
+    ]
+
+    def local(moment: datetime | None) -> str:
+        return utc_to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    rows = (
+        [
+            item.reference,
+            item.title,
+            name_in_locale(item.status.names),
+            str(PRIORITY_LABELS[item.priority]),
+            name_in_locale(item.category.names),
+            item.building.name if item.building else "",
+            item.tenant.name if item.tenant else "",
+            item.assignee.name if item.assignee else "",
+            local(item.created_at),
+            local(item.response_due_at),
+            local(item.sla_due_at),
+            item.support_companies,
+            item.support_people,
+            str(VISIBILITY_LABELS[item.visibility]),
+        ]
+        for item in items
+    )
+    day = utc_to_local(utcnow()).date().isoformat()
+    return csv_response(header, rows, filename=f"work-queue-{day}.csv")
+
+
+@blueprint.get("/queue")
+@staff_only
+@keeps_query(*QUEUE_ARGS, "page")
+@kept_for_user
+def queue_page():
+    db = get_session()
+    filters = _queue_filters()
+    minute = filters.now
 
     def queue_list() -> str:
         page = queue(
@@ -115,8 +190,14 @@ def queue_page():
             page=page_number(request.args.get("page")),
             per_page=get_settings().per_page,
         )
+        kept = {key: value for key, value in request.args.items() if key in QUEUE_ARGS and value}
+        csv_url = url_for("staff.queue_csv") + (f"?{urlencode(kept)}" if kept else "")
         return render_template(
-            "staff/_queue_list.html", page=page, filters=filters, **_triage_context(page.items)
+            "staff/_queue_list.html",
+            page=page,
+            filters=filters,
+            csv_url=csv_url,
+            **_triage_context(page.items),
         )
 
     # The same for every member of staff: kept until a request, status or the park

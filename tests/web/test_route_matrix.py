@@ -281,6 +281,9 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ],
     # Files: a request's go with the request; a comment's with the conversation; a file
     # asked for under another request's reference is not found.
+    ("staff.queue_csv", "GET"): [
+        Case("/staff/queue.csv",                 Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
     ("public.new_request_link", "GET"): [  # the poster's address: the form, after sign-in
         Case("/requests/new?building=B1",        Expect(Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"), Redirect("/tenant/requests/new?building=B1"))),
     ],
