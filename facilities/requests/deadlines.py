@@ -7,6 +7,7 @@ waits. Deadlines are kept on the request, so lists can sort and filter by them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +43,11 @@ def waiting_spells(session: Session, service_request: ServiceRequest) -> list[Pa
         )
         .order_by(col(RequestUpdate.created_at), col(RequestUpdate.id))
     ).all()
+    return spells_of(changes)
+
+
+def spells_of(changes: Iterable[tuple[datetime, str]]) -> list[Pause]:
+    """Waiting spells from status changes in time order: (moment, kind moved to)."""
     spells: list[Pause] = []
     since: datetime | None = None
     for moment, kind in changes:

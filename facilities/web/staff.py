@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -32,6 +33,7 @@ from facilities.requests.queries import (
     status_ids_by_kind,
     statuses,
 )
+from facilities.requests.reports import sla_report
 from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
@@ -49,6 +51,7 @@ from facilities.web.templating import (
     PRIORITY_LABELS,
     VISIBILITY_LABELS,
     canonical_path,
+    current_language,
     keeps_query,
     name_in_locale,
 )
@@ -172,6 +175,78 @@ def queue_csv():
     )
     day = utc_to_local(utcnow()).date().isoformat()
     return csv_response(header, rows, filename=f"work-queue-{day}.csv")
+
+
+def _report_month(value: str | None) -> date:
+    """`2026-11` from the address; this month when missing or odd."""
+    today = utc_to_local(utcnow()).date()
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        chosen = date(year, month, 1)
+    except ValueError:
+        return today.replace(day=1)
+    return chosen if date(2000, 1, 1) <= chosen <= today else today.replace(day=1)
+
+
+def _months_back(first: date, count: int) -> list[date]:
+    months = [first]
+    while len(months) < count:
+        previous = months[-1] - timedelta(days=1)
+        months.append(previous.replace(day=1))
+    return months
+
+
+@blueprint.get("/reports/sla")
+@staff_only
+def sla_report_page():
+    """How each category kept its deadlines in a month."""
+    month = _report_month(request.args.get("month"))
+    this_month = utc_to_local(utcnow()).date().replace(day=1)
+    return render_template(
+        "staff/sla_report.html",
+        month=month,
+        months=_months_back(this_month, 12),
+        rows=sla_report(get_session(), month=month, now=utcnow()),
+    )
+
+
+@blueprint.get("/reports/sla.csv")
+@staff_only
+def sla_report_csv():
+    month = _report_month(request.args.get("month"))
+    rows = sla_report(get_session(), month=month, now=utcnow())
+    header = [
+        _("Category"),
+        _("Requests sent"),
+        _("First answer in time"),
+        _("First answer late"),
+        _("First answer not yet due"),
+        _("Median hours to first answer"),
+        _("Resolved in time"),
+        _("Resolved late"),
+        _("Resolution not yet due"),
+        _("Median hours to resolution"),
+    ]
+
+    def number(value: float | None) -> str:
+        return "" if value is None else format_decimal(value, locale=current_language())
+
+    lines = (
+        [
+            name_in_locale(row.category.names),
+            row.received,
+            row.response.met,
+            row.response.missed,
+            row.response.open,
+            number(row.response.median_hours),
+            row.resolution.met,
+            row.resolution.missed,
+            row.resolution.open,
+            number(row.resolution.median_hours),
+        ]
+        for row in rows
+    )
+    return csv_response(header, lines, filename=f"sla-{month:%Y-%m}.csv")
 
 
 @blueprint.get("/queue")

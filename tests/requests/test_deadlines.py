@@ -99,3 +99,32 @@ def test_the_queue_shows_and_filters_what_is_past_its_deadline(app, client, db):
 def test_business_hours_are_checked_when_the_app_starts(hours, days):
     with pytest.raises(ValidationError):
         Settings(env="testing", business_hours=hours, business_days=days)
+
+
+def test_the_monthly_report_counts_deadlines_kept_per_category(app, client, db):
+    faults = factories.category(db, names={"fi": "Viat", "en": "Faults"}, sla_targets=TARGETS)
+    staff = factories.staff(db, preferred_language="en")
+    # October 2026: one answered and fixed in time, one answered late and never fixed
+    quick = factories.service_request(db, category_=faults, now=at("2026-10-12 08:00"))
+    _move(db, quick, staff, at("2026-10-12 09:00"), to="in-progress", public_update="On it")
+    _move(db, quick, staff, at("2026-10-12 10:00"), to="done", public_update="Fixed")
+    slow = factories.service_request(db, category_=faults, now=at("2026-10-13 08:00"))
+    _move(db, slow, staff, at("2026-10-14 08:00"), to="in-progress", public_update="Sorry")
+    factories.service_request(db, category_=faults, now=at("2026-11-02 09:00"))  # February
+    db.commit()
+
+    from facilities.requests.reports import sla_report
+
+    [row] = sla_report(db, month=datetime(2026, 10, 1).date(), now=at("2026-11-20 12:00"))
+    assert row.received == 2
+    assert (row.response.met, row.response.missed, row.response.median_hours) == (1, 1, 4.5)
+    assert (row.resolution.met, row.resolution.missed, row.resolution.median_hours) == (1, 1, 2.0)
+
+    sign_in(client, staff.email)
+    page = client.get("/staff/reports/sla?month=2026-10").get_data(as_text=True)
+    assert "Faults" in page and "Deadlines kept: October 2026" in page
+    assert "Faults;2;1;1;0;4.5;1;1;0;2" in client.get(
+        "/staff/reports/sla.csv?month=2026-10"
+    ).data.decode("utf-8-sig").replace(",", ";")
+    odd = client.get("/staff/reports/sla?month=2026-13")  # no such month: this one
+    assert odd.status_code == 200

@@ -262,6 +262,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/staff/ocpi/invite", ("invite_name", "country_code", "party_id"), runs_for=()
     ),
     ("charging_staff.toggle_pull", "POST"): Route("/staff/ocpi/1/pull", ("pull",), runs_for=()),
+    ("staff.sla_report_page", "GET"): Route("/staff/reports/sla", ("month",), runs_for=("staff",)),
+    ("staff.sla_report_csv", "GET"): Route(
+        "/staff/reports/sla.csv", ("month",), runs_for=("staff",)
+    ),
     ("staff.queue_csv", "GET"): Route("/staff/queue.csv", GENERIC_FIELDS, runs_for=("staff",)),
     ("public.new_request_link", "GET"): Route(
         "/requests/new", ("building", "category", "location")

@@ -34,7 +34,9 @@ def _queries(app, client, path) -> int:
     return len(statements)
 
 
-@pytest.mark.parametrize("path", ["/", "/staff/queue?status=all", "/tenant/requests"])
+@pytest.mark.parametrize(
+    "path", ["/", "/staff/queue?status=all", "/tenant/requests", "/staff/reports/sla"]
+)
 def test_page_query_count_does_not_grow_with_data(app, client, db, path):
     member = factories.user(db)
     staff = factories.staff(db)

@@ -281,6 +281,12 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ],
     # Files: a request's go with the request; a comment's with the conversation; a file
     # asked for under another request's reference is not found.
+    ("staff.sla_report_page", "GET"): [
+        Case("/staff/reports/sla?month=2026-11", Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
+    ("staff.sla_report_csv", "GET"): [
+        Case("/staff/reports/sla.csv",           Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
     ("staff.queue_csv", "GET"): [
         Case("/staff/queue.csv",                 Expect(SIGN_IN,   403,         403,         403,         200,        200)),
     ],
