@@ -85,8 +85,11 @@ def refresh_deadlines(
             return None
         return due_at(calendar, start, timedelta(hours=hours), pauses=pauses)
 
-    service_request.response_due_at = due("response")
-    service_request.sla_due_at = due("resolution")
+    # A deadline already met or missed stays as it was then: the report judges by it.
+    if service_request.responded_at is None or service_request.response_due_at is None:
+        service_request.response_due_at = due("response")
+    if service_request.resolved_at is None or service_request.sla_due_at is None:
+        service_request.sla_due_at = due("resolution")
     session.add(service_request)
 
 

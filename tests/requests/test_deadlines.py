@@ -55,10 +55,12 @@ def test_the_first_answer_meets_the_response_deadline_and_priority_changes_the_t
     item = factories.service_request(db, category_=category, now=at("2027-01-11 09:00"))
     _move(db, item, staff, at("2027-01-11 10:00"), internal_note="looked at it")
     assert item.responded_at is None  # an internal note is not an answer
-    _move(db, item, staff, at("2027-01-11 11:00"), public_update="We are on it.")
-    assert item.responded_at == at("2027-01-11 11:00")
-    _move(db, item, staff, at("2027-01-11 11:30"), priority="urgent")
+    _move(db, item, staff, at("2027-01-11 09:30"), priority="urgent")
     assert local(item.response_due_at) == "Mon 11.01. 10:00" and item.sla_due_at is None
+    _move(db, item, staff, at("2027-01-11 11:00"), public_update="We are on it.")
+    assert item.responded_at == at("2027-01-11 11:00")  # an hour late
+    _move(db, item, staff, at("2027-01-11 11:30"), priority="normal")
+    assert local(item.response_due_at) == "Mon 11.01. 10:00"  # met or missed: kept
 
 
 def test_waiting_pauses_the_clock_and_done_stops_it(db):
@@ -128,3 +130,13 @@ def test_the_monthly_report_counts_deadlines_kept_per_category(app, client, db):
     ).data.decode("utf-8-sig").replace(",", ";")
     odd = client.get("/staff/reports/sla?month=2026-13")  # no such month: this one
     assert odd.status_code == 200
+
+
+def test_a_deadline_once_met_stays_as_it_was_through_a_later_wait(db):
+    category = factories.category(db, sla_targets=TARGETS)
+    staff = factories.staff(db)
+    item = factories.service_request(db, category_=category, now=at("2026-10-12 08:00"))
+    _move(db, item, staff, at("2026-10-12 09:00"), public_update="Looking into it")
+    _move(db, item, staff, at("2026-10-12 10:00"), to="waiting", public_update="Part ordered")
+    assert local(item.response_due_at) == "Mon 12.10. 12:00"  # kept, though the clock stopped
+    assert item.sla_due_at is None
