@@ -1,5 +1,5 @@
-"""Admins: the park's definitions. For now the categories' extra questions (the staff
-operations issue adds the rest of the admin screens here)."""
+"""Admins: the park's definitions. Categories (names, kind, visibility, default
+assignee, SLA targets) and their extra questions so far; every change is audited."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from facilities.accounts.users import staff_members
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
-from facilities.park.models import Category, CategoryQuestion, QuestionKind
+from facilities.park.categories import PRIORITIES, CategoryForm, category_form, save_category
+from facilities.park.models import Category, CategoryKind, CategoryQuestion, QuestionKind
 from facilities.park.questions import (
     QuestionForm,
     question_form,
@@ -38,6 +40,50 @@ def categories_page():
     )
     categories = db.exec(select(Category).order_by(col(Category.position), col(Category.slug)))
     return render_template("admin/categories.html", categories=categories.all(), counts=counts)
+
+
+def _category_page(category: Category, form: dict, errors: dict, status: int = 200):
+    return render_template(
+        "admin/category.html",
+        category=category,
+        form=form,
+        errors=errors,
+        staff=staff_members(get_session()),
+        kinds=list(CategoryKind),
+        priorities=PRIORITIES,
+    ), status
+
+
+@blueprint.get("/categories/<slug>")
+@admin_only
+def edit_category(slug: str):
+    category = _category(slug)
+    return _category_page(category, category_form(category), {})
+
+
+@blueprint.post("/categories/<slug>")
+@admin_only
+def save_existing_category(slug: str):
+    category = _category(slug)
+    db = get_session()
+    data, errors = parse_form(CategoryForm, request.form)
+    if data is not None:
+        try:
+            save_category(
+                db,
+                actor=current_user,
+                category=category,
+                data=data,
+                staff_ids={user.id for user in staff_members(db) if user.id is not None},
+            )
+        except ValidationFailed as failure:
+            db.rollback()
+            errors = {key: str(message) for key, message in failure.errors.items()}
+        else:
+            db.commit()
+            flash(_("The category was saved."), "success")
+            return redirect(url_for("admin.categories_page"))
+    return _category_page(_category(slug), request.form.to_dict(), errors, 422)
 
 
 def _category(slug: str) -> Category:

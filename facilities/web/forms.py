@@ -22,6 +22,7 @@ _MESSAGES = {
     "datetime_parsing": _l("Enter a date and time."),
     "datetime_type": _l("Enter a date and time."),
     "whole_number": _l("Enter a whole number, such as 3."),
+    "hours": _l("Enter hours as a number above zero, such as 4 or 1,5; or leave it empty."),
     "less_than_equal": _l("Enter a smaller number."),
     "text_direction_controls": _l(
         "Remove the invisible characters that change the direction of the text."

@@ -256,3 +256,46 @@ def test_the_same_option_twice_and_two_answers_to_one_question_are_refused(app, 
         with pytest.raises(ValidationFailed) as refused:
             check_answers(questions, {"vehicles": ["3", "abc"]})
         assert str(refused.value.errors["q_vehicles"]) == "Give one answer."
+
+
+def test_an_admin_sets_a_category_s_deadlines_and_default_assignee(app, db):
+    category = factories.category(db, names={"fi": "Viat", "en": "Faults"})
+    admin = factories.user(db, role=Role.admin, preferred_language="en")
+    caretaker = factories.staff(db, name="Mikko Rautio")
+    tenant_user = factories.user(db)
+    db.commit()
+    client = app.test_client()
+    sign_in(client, admin.email)
+    url = f"/admin/categories/{category.slug}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Mikko Rautio" in page and 'name="response_urgent"' in page
+    form = {
+        "csrf_token": csrf_token(client, url),
+        "name_fi": "Viat",
+        "name_en": "Faults",
+        "kind": "fault",
+        "default_visibility": "private",
+        "default_assignee": str(tenant_user.id),
+        "active": "1",
+        "response_urgent": "1",
+        "resolution_urgent": "abc",
+        "response_normal": "4,5",
+    }
+    refused = client.post(url, data=form)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Enter hours as a number above zero" in text
+    assert 'value="4,5"' in text  # the input comes back
+    form.update(resolution_urgent="4")
+    refused = client.post(url, data=form)  # a tenant's user cannot be the assignee
+    assert "Choose a member of staff, or nobody." in refused.get_data(as_text=True)
+    form.update(default_assignee=str(caretaker.id))
+    assert client.post(url, data=form).status_code == 302
+    db.refresh(category)
+    assert category.sla_targets == {
+        "urgent": {"response": 1, "resolution": 4},
+        "normal": {"response": 4.5},
+    }
+    assert (category.default_assignee_id, category.kind.value) == (caretaker.id, "fault")
+    assert category.default_visibility.value == "private"
+    assert factories.service_request(db, category_=category).assignee_id == caretaker.id

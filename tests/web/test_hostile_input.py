@@ -20,6 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from facilities.charging.registry import ChargerForm
 from facilities.extensions import limiter
+from facilities.park.categories import CategoryForm
 from facilities.park.questions import QuestionForm
 from facilities.requests.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
 from tests import factories
@@ -139,6 +140,7 @@ TRIAGE_FIELDS = tuple(ServiceRequestTriage.model_fields)
 SUBMIT_FIELDS = tuple(ServiceRequestCreate.model_fields)
 CHARGER_FIELDS = tuple(ChargerForm.model_fields)
 QUESTION_FIELDS = tuple(QuestionForm.model_fields)
+CATEGORY_FIELDS = tuple(CategoryForm.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -277,6 +279,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     # admins only: the staff persona is refused before the view runs
     ("admin.categories_page", "GET"): Route("/admin/categories", runs_for=()),
+    ("admin.edit_category", "GET"): Route("/admin/categories/x", runs_for=()),
+    ("admin.save_existing_category", "POST"): Route(
+        "/admin/categories/x", CATEGORY_FIELDS, runs_for=()
+    ),
     ("admin.questions_page", "GET"): Route("/admin/categories/x/questions", runs_for=()),
     ("admin.add_question", "POST"): Route(
         "/admin/categories/x/questions", QUESTION_FIELDS, runs_for=()

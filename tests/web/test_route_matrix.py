@@ -282,7 +282,7 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     # Files: a request's go with the request; a comment's with the conversation; a file
     # asked for under another request's reference is not found.
     ("staff.sla_report_page", "GET"): [
-        Case("/staff/reports/sla?month=2026-11", Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+        Case("/staff/reports/sla",               Expect(SIGN_IN,   403,         403,         403,         200,        200)),
     ],
     ("staff.sla_report_csv", "GET"): [
         Case("/staff/reports/sla.csv",           Expect(SIGN_IN,   403,         403,         403,         200,        200)),
@@ -308,6 +308,12 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ],
     ("admin.categories_page", "GET"): [
         Case("/admin/categories",                Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.edit_category", "GET"): [
+        Case("/admin/categories/{category}",     Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.save_existing_category", "POST"): [  # an empty form
+        Case("/admin/categories/{category}",     Expect(SIGN_IN,   403,         403,         403,         403,        422)),
     ],
     ("admin.questions_page", "GET"): [
         Case("/admin/categories/{category}/questions", Expect(SIGN_IN, 403,     403,         403,         403,        200)),
