@@ -61,6 +61,19 @@ def by_reference(session: Session, reference: str) -> ServiceRequest | None:
     ).first()
 
 
+def by_references(session: Session, references: list[str]) -> list[ServiceRequest]:
+    """Requests by their references, in one query (unknown ones are left out)."""
+    if not references:
+        return []
+    return list(
+        session.exec(
+            with_details(select(ServiceRequest)).where(
+                col(ServiceRequest.reference).in_(references)
+            )
+        ).all()
+    )
+
+
 def tenant_requests(
     session: Session, *, tenant_id: int, page: int, per_page: int
 ) -> Page[ServiceRequest]:

@@ -19,6 +19,7 @@ from facilities.requests import emails
 from facilities.requests.deadlines import refresh_deadlines
 from facilities.requests.models import (
     MAX_ID,
+    Priority,
     RequestUpdate,
     ServiceRequest,
     ServiceRequestTriage,
@@ -360,3 +361,66 @@ def claim_version(
         raise VersionConflict()
     # The row is ours until commit; keep the loaded object in step with it.
     service_request.version, service_request.updated_at = expected + 1, now
+
+
+@dataclass(frozen=True)
+class BulkChange:
+    """One change for many requests: what is None stays as each request has it."""
+
+    status_id: int | None = None
+    priority: Priority | None = None
+    assignee: str | None = None  # a user id, "" for nobody, None to keep
+    public_update: str = ""
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    service_request: ServiceRequest
+    changed: bool
+    errors: dict[str, str]  # empty when it went through
+    conflict: bool = False  # someone saved it after the list was loaded
+
+
+def bulk_triage(
+    session: Session,
+    *,
+    items: list[tuple[ServiceRequest, int]],
+    change: BulkChange,
+    actor: User,
+    now: datetime | None = None,
+) -> list[BulkOutcome]:
+    """Apply `change` to each (request, version seen) as if triaged one by one: each
+    checked, audited and e-mailed on its own; a refused one is reported and changes
+    nothing, the others go through."""
+    now = now or utcnow()
+    outcomes = []
+    for service_request, version in items:
+        data = ServiceRequestTriage(
+            version=version,
+            status_id=change.status_id or service_request.status_id,
+            priority=change.priority or service_request.priority,
+            visibility=service_request.visibility,
+            target_quarter=quarter_of(service_request.target_start, service_request.target_end)
+            or "",
+            public_update=change.public_update,
+            assignee=change.assignee,
+            duplicate_of_reference=(
+                service_request.duplicate_of.reference if service_request.duplicate_of else ""
+            ),
+        )
+        savepoint = session.begin_nested()
+        try:
+            changed = triage_request(
+                session, service_request=service_request, actor=actor, data=data, now=now
+            )
+        except VersionConflict:
+            savepoint.rollback()
+            outcomes.append(BulkOutcome(service_request, False, {}, conflict=True))
+        except ValidationFailed as failure:
+            savepoint.rollback()
+            errors = {key: str(message) for key, message in failure.errors.items()}
+            outcomes.append(BulkOutcome(service_request, False, errors))
+        else:
+            savepoint.commit()
+            outcomes.append(BulkOutcome(service_request, changed, {}))
+    return outcomes

@@ -25,7 +25,7 @@ from facilities.park.questions import answer_rows, questions_of
 from facilities.requests import queries as request_service
 from facilities.requests.attachments import attachments_of
 from facilities.requests.deadlines import next_deadline
-from facilities.requests.models import MAX_ID, ServiceRequest, ServiceRequestTriage
+from facilities.requests.models import MAX_ID, Priority, ServiceRequest, ServiceRequestTriage
 from facilities.requests.queries import (
     QueueFilter,
     queue,
@@ -37,7 +37,7 @@ from facilities.requests.reports import sla_report
 from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
-from facilities.requests.triage import triage_request
+from facilities.requests.triage import BulkChange, bulk_triage, triage_request
 from facilities.requests.workflow import allowed_targets
 from facilities.settings import get_settings
 from facilities.web.access import staff_only
@@ -46,7 +46,7 @@ from facilities.web.exports import csv_response
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_fragment, render_with_part
 from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
-from facilities.web.safety import safe_next
+from facilities.web.safety import page_to_return_to, safe_next
 from facilities.web.templating import (
     PRIORITY_LABELS,
     VISIBILITY_LABELS,
@@ -247,6 +247,52 @@ def sla_report_csv():
         for row in rows
     )
     return csv_response(header, lines, filename=f"sla-{month:%Y-%m}.csv")
+
+
+BULK_LIMIT = 100  # two pages of the queue at most, so one click cannot rewrite the park
+
+
+@blueprint.post("/queue/bulk")
+@staff_only
+def bulk_change():
+    """One change to the requests ticked in the queue, each checked and told as if done
+    one by one; the page after lists what went through and what was refused, and why."""
+    db = get_session()
+    back = page_to_return_to(request.form.get("next")) or url_for("staff.queue_page")
+    seen: dict[str, int] = {}
+    for value in request.form.getlist("selected")[:BULK_LIMIT]:
+        reference, _sep, version = value.rpartition(":")
+        if reference and version.isascii() and version.isdigit() and int(version) <= MAX_ID:
+            seen[reference] = int(version)
+    status_id = _int_or_none(request.form.get("bulk_status"))
+    priority = request.form.get("bulk_priority", "")
+    assignee = request.form.get("bulk_assignee", "keep")
+    change = BulkChange(
+        status_id=status_id,
+        priority=Priority(priority) if priority in Priority.__members__ else None,
+        # "keep" (or anything odd): as each one has it; "": nobody; an id: checked per row
+        assignee=assignee
+        if assignee == "" or (assignee.isascii() and assignee.isdigit())
+        else None,
+        public_update=request.form.get("bulk_update", "").strip()[:5000],
+    )
+    if not seen or change == BulkChange():
+        flash(
+            _("Tick the requests to change, and choose what to change.")
+            if not seen
+            else _("Choose what to change: a status, a priority, an assignee or an update."),
+            "error",
+        )
+        return redirect(back)
+    found = {item.reference: item for item in request_service.by_references(db, list(seen))}
+    outcomes = bulk_triage(
+        db,
+        items=[(found[ref], version) for ref, version in seen.items() if ref in found],
+        change=change,
+        actor=current_user,
+    )
+    db.commit()
+    return render_template("staff/bulk_result.html", outcomes=outcomes, back=back)
 
 
 @blueprint.get("/queue")

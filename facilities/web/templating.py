@@ -63,6 +63,7 @@ TRIAGE_TEXT = {
     "internal_note": _l("Internal note (staff only)"),
     "save": _l("Save"),
     "assignee": _l("Assignee"),
+    "select": _l("Tick for a change to many:"),
     "nobody": _l("Nobody"),
     "assigned_to": _l("Assigned to"),
     "unassigned": _l("Not assigned"),

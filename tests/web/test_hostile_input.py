@@ -264,6 +264,11 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/staff/ocpi/invite", ("invite_name", "country_code", "party_id"), runs_for=()
     ),
     ("charging_staff.toggle_pull", "POST"): Route("/staff/ocpi/1/pull", ("pull",), runs_for=()),
+    ("staff.bulk_change", "POST"): Route(
+        "/staff/queue/bulk",
+        ("selected", "bulk_status", "bulk_priority", "bulk_assignee", "bulk_update", "next"),
+        runs_for=("staff",),
+    ),
     ("staff.sla_report_page", "GET"): Route("/staff/reports/sla", ("month",), runs_for=("staff",)),
     ("staff.sla_report_csv", "GET"): Route(
         "/staff/reports/sla.csv", ("month",), runs_for=("staff",)

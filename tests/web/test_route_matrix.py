@@ -281,6 +281,9 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ],
     # Files: a request's go with the request; a comment's with the conversation; a file
     # asked for under another request's reference is not found.
+    ("staff.bulk_change", "POST"): [  # nothing ticked: back to the queue with a message
+        Case("/staff/queue/bulk",                Expect(SIGN_IN,   403,         403,         403,         Redirect("/staff/queue"), Redirect("/staff/queue"))),
+    ],
     ("staff.sla_report_page", "GET"): [
         Case("/staff/reports/sla",               Expect(SIGN_IN,   403,         403,         403,         200,        200)),
     ],
