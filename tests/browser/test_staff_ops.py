@@ -59,3 +59,28 @@ def test_staff_find_what_is_late_assign_it_and_read_the_report(live_server, new_
     office.get_by_label("Kiireellinen: Ensimmäinen vastaus (tuntia)").fill("1")
     office.get_by_role("button", name="Tallenna").click()
     expect(office.locator(".flash--success")).to_be_visible()
+
+
+def test_staff_filter_new_ev_requests_and_assign_three_at_once(live_server, new_page, db):
+    ev = factories.category(db, names={"fi": "Sähköautojen lataus", "en": "EV charging"})
+    staff = factories.staff(db, name="Mikko Rautio")
+    factories.staff(db, name="Kaisa Pelkonen")
+    wanted = [
+        factories.service_request(db, category_=ev, title=f"Latauspiste Sensorille {n}")
+        for n in range(3)
+    ]
+    other = factories.service_request(db, title="Penkki Halli 5:n eteen")
+    db.commit()
+    page = new_page(java_script_enabled=False)  # the bulk form needs no JavaScript
+    sign_in(page, live_server, staff.email, check_accessibility=False)
+    page.goto(f"{live_server}/staff/queue?category={ev.id}&status=new")
+    expect(page.locator("#queue-list")).not_to_contain_text(other.title)
+    for item in wanted:
+        page.locator(f"#r{item.id}-select").check()
+    page.locator(".bulk summary").click()
+    page.locator("#bulk-assignee").select_option(label="Kaisa Pelkonen")
+    page.get_by_role("button", name="Tee valituille pyynnöille").click()
+    expect(page.locator("h1")).to_have_text("Muutettu kerralla")
+    expect(page.locator(".lead")).to_contain_text("3 pyyntöä muutettiin.")
+    db.expire_all()
+    assert {item.assignee.name for item in wanted if item.assignee} == {"Kaisa Pelkonen"}
