@@ -64,7 +64,7 @@ def test_an_admin_adds_a_question_that_a_tenant_answers_without_javascript(
     sign_in(desk, live_server, admin.email, check_accessibility=False)
     desk.goto(f"{live_server}/admin/categories")
     assert_accessible(desk)
-    desk.get_by_role("link", name="Pyöräily").click()
+    desk.get_by_role("link", name="Kysymykset: Pyöräily").click()
     expect(desk.locator("h1")).to_contain_text("Pyöräily")
     assert_accessible(desk)
     desk.locator("label[for=kind-single_choice]").click()
