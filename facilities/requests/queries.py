@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, or_
 from sqlmodel import Session, col, select
@@ -205,6 +206,21 @@ def queue_statement(
         value=ServiceRequest.priority,
     )
     return statement.order_by(priority_rank, col(ServiceRequest.created_at), col(ServiceRequest.id))
+
+
+def status_counts(
+    session: Session, filters: QueueFilter, ids: dict[StatusKind, list[int]]
+) -> dict[int, int]:
+    """How many requests each status holds under the queue's other filters, in one
+    grouped query (a status with none is left out)."""
+    statement = queue_statement(replace(filters, status="all", sort="urgency"), ids)
+    grouped: Any = (
+        statement.with_only_columns(col(ServiceRequest.status_id), func.count())
+        .group_by(col(ServiceRequest.status_id))
+        .order_by(None)
+    )
+    # session.execute: rows of two columns (sqlmodel's exec would give scalars here)
+    return {status_id: count for status_id, count in session.execute(grouped).all()}
 
 
 def statuses(session: Session) -> list[Status]:

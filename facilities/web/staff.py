@@ -30,6 +30,7 @@ from facilities.requests.queries import (
     QueueFilter,
     queue,
     queue_statement,
+    status_counts,
     status_ids_by_kind,
     statuses,
 )
@@ -318,6 +319,7 @@ def queue_page():
             page=page,
             filters=filters,
             csv_url=csv_url,
+            counts=status_counts(db, filters, status_ids_by_kind(db)),
             **_triage_context(page.items),
         )
 

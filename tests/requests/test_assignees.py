@@ -96,3 +96,19 @@ def test_the_queue_filters_by_assignee(app, client, db):
     )
     assert answer.status_code == 302
     assert titles("assignee=mine") == {mine.title, nobodys.title}
+
+
+def test_the_queue_counts_requests_per_status_under_its_filters(app, client, db):
+    me = factories.staff(db, preferred_language="en")
+    for number in range(3):
+        factories.service_request(db, title=f"New thing {number}")
+    planned = factories.service_request(db, title="Planned thing")
+    factories.triage(db, planned, actor=me, to="planned", assignee=str(me.id))
+    db.commit()
+    sign_in(client, me.email)
+    page = client.get("/staff/queue").get_data(as_text=True)
+    assert 'New <span class="status-counts__number">3</span>' in page
+    assert 'Planned <span class="status-counts__number">1</span>' in page
+    mine = client.get("/staff/queue?assignee=mine").get_data(as_text=True)
+    assert "status-counts__number\">3<" not in mine  # the new ones are nobody's
+    assert 'href="/staff/queue?assignee=mine&amp;status=planned"' in mine
