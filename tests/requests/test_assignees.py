@@ -110,5 +110,5 @@ def test_the_queue_counts_requests_per_status_under_its_filters(app, client, db)
     assert 'New <span class="status-counts__number">3</span>' in page
     assert 'Planned <span class="status-counts__number">1</span>' in page
     mine = client.get("/staff/queue?assignee=mine").get_data(as_text=True)
-    assert "status-counts__number\">3<" not in mine  # the new ones are nobody's
+    assert 'status-counts__number">3<' not in mine  # the new ones are nobody's
     assert 'href="/staff/queue?assignee=mine&amp;status=planned"' in mine
