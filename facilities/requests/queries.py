@@ -143,10 +143,16 @@ class QueueFilter:
 
 
 def queue(
-    session: Session, *, filters: QueueFilter, page: int, per_page: int
+    session: Session,
+    *,
+    filters: QueueFilter,
+    page: int,
+    per_page: int,
+    ids: dict[StatusKind, list[int]] | None = None,
 ) -> Page[ServiceRequest]:
-    """Requests for staff, most urgent first, then oldest first."""
-    statement = queue_statement(filters, status_ids_by_kind(session))
+    """Requests for staff, most urgent first, then oldest first. `ids`: the status ids
+    per kind, when the caller has them already."""
+    statement = queue_statement(filters, ids or status_ids_by_kind(session))
     return paginate(session, statement, page=page, per_page=per_page)
 
 

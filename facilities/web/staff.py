@@ -70,7 +70,8 @@ def _int_or_none(raw: str | None) -> int | None:
 def _assignee_filter(value: str) -> str:
     if value in ("mine", "nobody"):
         return value
-    return value if value.isascii() and value.isdigit() and int(value) <= MAX_ID else ""
+    user_id = _int_or_none(value)
+    return str(user_id) if user_id is not None else ""
 
 
 def _triage_context(items: list[ServiceRequest]) -> dict:
@@ -99,7 +100,10 @@ def _triage_context(items: list[ServiceRequest]) -> dict:
         quarter_labels.append((quarter, _("Q%(quarter)s/%(year)s", quarter=number, year=year)))
     now = utcnow()
     return {
-        "staff_choices": [(str(user.id), user.name) for user in staff_members(db)],
+        "staff_choices": [
+            (str(user.id), user.name)
+            for user in per_generation("staff-members", lambda: staff_members(db))
+        ],
         "statuses": every_status,
         "status_choices": status_choices,
         "quarter_labels": quarter_labels,
@@ -306,11 +310,13 @@ def queue_page():
     minute = filters.now
 
     def queue_list() -> str:
+        ids = status_ids_by_kind(db)  # for the list and its counts alike
         page = queue(
             db,
             filters=filters,
             page=page_number(request.args.get("page")),
             per_page=get_settings().per_page,
+            ids=ids,
         )
         kept = {key: value for key, value in request.args.items() if key in QUEUE_ARGS and value}
         csv_url = url_for("staff.queue_csv") + (f"?{urlencode(kept)}" if kept else "")
@@ -319,7 +325,7 @@ def queue_page():
             page=page,
             filters=filters,
             csv_url=csv_url,
-            counts=status_counts(db, filters, status_ids_by_kind(db)),
+            counts=status_counts(db, filters, ids),
             **_triage_context(page.items),
         )
 
