@@ -333,3 +333,24 @@ class Attachment(SQLModel, table=True):
 
 # What the public pages show: a write to these changes them (see core.cache).
 watch(Status, ServiceRequest, RequestUpdate, Support, RequestFollower, Attachment)
+
+
+class ResponseTemplate(SQLModel, table=True):
+    """A ready-made public reply staff may put into an update, written per language.
+
+    `bodies` is {"fi": ..., "en": ..., "sv": ...} (Finnish required); a template without
+    a category is offered on every request, one with a category on that category's.
+    """
+
+    __tablename__ = "response_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    bodies: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
+    position: int = 0
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    category: Category | None = Relationship()
