@@ -84,7 +84,8 @@ def for_request(user: User | None, service_request: ServiceRequest) -> RequestAc
         support=view
         and _signed_in(user)
         and user.is_tenant_user  # type: ignore[union-attr]
-        and service_request.visibility == Visibility.public,
+        and service_request.visibility == Visibility.public
+        and service_request.duplicate_of_id is None,  # its supports went to the original
         triage=staff,
     )
 

@@ -33,7 +33,7 @@ class SupportRefused(ServiceError):
     message = _l("You cannot support this request.")
 
 
-def _lock(session: Session, service_request: ServiceRequest) -> None:
+def lock_request(session: Session, service_request: ServiceRequest) -> None:
     """Wait for anyone else changing this request's supports (no-op on SQLite, whose
     writes are serialised anyway)."""
     session.exec(
@@ -41,7 +41,7 @@ def _lock(session: Session, service_request: ServiceRequest) -> None:
     ).first()
 
 
-def _recount(session: Session, service_request: ServiceRequest) -> None:
+def recount_supports(session: Session, service_request: ServiceRequest) -> None:
     people, companies = session.exec(
         select(func.count(), func.count(func.distinct(Support.tenant_id))).where(
             Support.request_id == service_request.id
@@ -63,7 +63,7 @@ def support_request(
     """Add the user's support (and follow the request); False if they already did."""
     if not policy.for_request(user, service_request).support or user.tenant_id is None:
         raise SupportRefused()
-    _lock(session, service_request)
+    lock_request(session, service_request)
     assert service_request.id is not None and user.id is not None
     try:
         with session.begin_nested():
@@ -79,7 +79,7 @@ def support_request(
     except IntegrityError:
         return False  # supported already (perhaps a second tab)
     follow(session, user=user, service_request=service_request, reason=FollowReason.support)
-    _recount(session, service_request)
+    recount_supports(session, service_request)
     audit.record(
         session,
         actor=user,
@@ -92,7 +92,7 @@ def support_request(
 
 def withdraw_support(session: Session, *, user: User, service_request: ServiceRequest) -> bool:
     """Take the user's support back (and stop following, if supporting made them follow)."""
-    _lock(session, service_request)
+    lock_request(session, service_request)
     support = session.exec(
         select(Support).where(Support.request_id == service_request.id, Support.user_id == user.id)
     ).first()
@@ -109,7 +109,7 @@ def withdraw_support(session: Session, *, user: User, service_request: ServiceRe
     if follower is not None:
         session.delete(follower)
     session.flush()
-    _recount(session, service_request)
+    recount_supports(session, service_request)
     audit.record(
         session,
         actor=user,

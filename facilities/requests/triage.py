@@ -17,6 +17,7 @@ from facilities.core.models import utcnow
 from facilities.park.models import Visibility
 from facilities.requests import emails
 from facilities.requests.deadlines import refresh_deadlines
+from facilities.requests.merge import merge_into
 from facilities.requests.models import (
     MAX_ID,
     Priority,
@@ -173,7 +174,13 @@ def plan_triage(
             "priority": str(data.priority.value),
             "visibility": str(data.visibility.value),
             "target": quarter_of(*target),
-            "duplicate_of_id": duplicate_of.id if duplicate_of else service_request.duplicate_of_id,
+            "duplicate_of_id": (
+                duplicate_of.id
+                if duplicate_of
+                else service_request.duplicate_of_id
+                if status.kind == StatusKind.duplicate
+                else None  # reopened: no longer a duplicate of anything
+            ),
             "assignee_id": assignee.id if assignee else None,
         },
     )
@@ -193,6 +200,13 @@ def _check_duplicate(
         errors["duplicate_of_reference"] = _l("No request has that reference.")
     elif original.id == service_request.id:
         errors["duplicate_of_reference"] = _l("A request cannot duplicate itself.")
+    elif original.duplicate_of is not None:
+        # chains would scatter the supports: point to the request that goes on
+        errors["duplicate_of_reference"] = _l(
+            "%(reference)s is itself a duplicate of %(original)s: give that one.",
+            reference=original.reference,
+            original=original.duplicate_of.reference,
+        )
     elif status is not None and status.kind != StatusKind.duplicate:
         errors["duplicate_of_reference"] = _l(
             "Choose the status Duplicate too, or leave this empty."
@@ -311,8 +325,13 @@ def apply_triage(session: Session, plan: TriagePlan, *, actor: User) -> list[Req
     request.status_id, request.status = plan.status.id, plan.status
     request.priority, request.visibility = data.priority, data.visibility
     request.target_start, request.target_end = plan.target
+    merging = plan.duplicate_of is not None and (
+        plan.duplicate_of.id != request.duplicate_of_id or plan.status.id != request.status_id
+    )
     if plan.duplicate_of is not None:
         request.duplicate_of_id, request.duplicate_of = plan.duplicate_of.id, plan.duplicate_of
+    elif plan.status.kind != StatusKind.duplicate:
+        request.duplicate_of_id, request.duplicate_of = None, None
     request.assignee_id = plan.assignee.id if plan.assignee else None
     request.assignee = plan.assignee
     changed = plan.changed_fields
@@ -332,6 +351,11 @@ def apply_triage(session: Session, plan: TriagePlan, *, actor: User) -> list[Req
     )
     session.add_all(entries)
     session.flush()
+    if merging:
+        assert plan.duplicate_of is not None
+        merge_into(
+            session, duplicate=request, original=plan.duplicate_of, actor=actor, now=plan.now
+        )
     answered = any(
         entry.published_at is not None
         and entry.kind in (UpdateKind.status_change, UpdateKind.public_update)
