@@ -21,7 +21,13 @@ from facilities.core import audit, outbox
 from facilities.core.models import utcnow
 from facilities.park.models import Building, Category, CategoryKind, Site, Visibility
 from facilities.requests.intake import open_request
-from facilities.requests.models import RequestUpdate, ServiceRequest, Status, UpdateKind
+from facilities.requests.models import (
+    RequestSource,
+    RequestUpdate,
+    ServiceRequest,
+    Status,
+    UpdateKind,
+)
 from facilities.requests.triage import claim_version
 from facilities.requests.workflow import CLOSED_KINDS, StatusKind
 from facilities.settings import REGIONAL_LOCALES, get_settings
@@ -100,7 +106,7 @@ def open_fault(
                 location_note=charger.location_note,
                 submitter=None,
                 now=now,
-                source="charger-status" if automatic else "charger-qr",
+                source=RequestSource.charger,
             )
             assert request.id is not None and charger.id is not None
             fault = ChargerFault(

@@ -6,7 +6,7 @@ import re
 
 from sqlmodel import Session, col, select
 
-from facilities.park.models import Building, Category
+from facilities.park.models import Building, Category, Tenant
 
 _BUSINESS_ID = re.compile(r"^(\d{7})-(\d)$")
 _BUSINESS_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
@@ -51,3 +51,8 @@ def buildings(session: Session) -> list[Building]:
 def localized(names: dict[str, str], locale: str, fallback: str = "fi") -> str:
     """A name in the reader's language, else the park's default, else any."""
     return names.get(locale) or names.get(fallback) or next(iter(names.values()), "")
+
+
+def companies(session: Session) -> list[Tenant]:
+    """Every tenant company by name: a park has tens, not thousands."""
+    return list(session.exec(select(Tenant).order_by(col(Tenant.name), col(Tenant.id))).all())

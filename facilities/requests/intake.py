@@ -16,12 +16,17 @@ from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
 from facilities.core.storage import Storage
 from facilities.core.uploads import CleanFile
-from facilities.park.models import Building, Category, Site
+from facilities.park.models import Building, Category, Site, Tenant
 from facilities.park.questions import check_answers, questions_of
 from facilities.requests import emails
 from facilities.requests.attachments import attach
 from facilities.requests.deadlines import refresh_deadlines
-from facilities.requests.models import RequestCounter, ServiceRequest, ServiceRequestCreate
+from facilities.requests.models import (
+    RequestCounter,
+    RequestSource,
+    ServiceRequest,
+    ServiceRequestCreate,
+)
 from facilities.requests.queries import initial_status
 from facilities.settings import get_settings
 
@@ -106,11 +111,12 @@ def open_request(
     location_note: str = "",
     submitter: User | None,
     now: datetime,
-    source: str = "",
+    source: RequestSource = RequestSource.web,
+    tenant: Tenant | None = None,
 ) -> ServiceRequest:
     """A new request in the initial status with its reference, audited. `submitter` None:
-    the park's own systems opened it (a charger's fault) or someone without an account,
-    and `source` says which."""
+    the park's own systems opened it (a charger's fault), or staff entered it for
+    `tenant`; `source` says which."""
     site = session.get_one(Site, category.site_id)
     year = now.astimezone(ZoneInfo(get_settings().timezone)).year  # the year of the park
     number, reference = next_reference(session, site=site, year=year)
@@ -127,7 +133,8 @@ def open_request(
         category_id=category.id,
         building_id=building.id if building else None,
         submitter_id=submitter.id if submitter else None,
-        tenant_id=submitter.tenant_id if submitter else None,
+        tenant_id=submitter.tenant_id if submitter else tenant.id if tenant else None,
+        source=source,
         status_id=status.id,
         assignee_id=category.default_assignee_id,
         visibility=category.default_visibility,
@@ -148,7 +155,7 @@ def open_request(
             "reference": reference,
             "title": title,
             "category": category.slug,
-            **({"source": source} if source else {}),
+            **({"source": source.value} if source != RequestSource.web else {}),
         },
     )
     return service_request

@@ -139,6 +139,7 @@ def _move_supports(
 
 def _move_followers(session: Session, duplicate: ServiceRequest, original: ServiceRequest) -> int:
     """Followers (and the duplicate's sender) who may read the original follow it instead."""
+    assert original.id is not None
     rows = session.exec(
         select(RequestFollower).where(RequestFollower.request_id == duplicate.id)
     ).all()

@@ -27,6 +27,31 @@ class Priority(StrEnum):
     urgent = "urgent"
 
 
+class RequestSource(StrEnum):
+    """How a request came in: sent by the company itself, or entered by staff from the
+    park's development project (interviews, surveys, workshops) and other channels."""
+
+    web = "web"
+    interview = "interview"
+    survey = "survey"
+    workshop = "workshop"
+    email = "email"
+    phone = "phone"
+    walk_round = "walk_round"
+    charger = "charger"  # a charger's fault, reported by its QR code or its status
+
+
+# What staff choose from when they enter requests for companies.
+ENTERED_SOURCES = (
+    RequestSource.interview,
+    RequestSource.survey,
+    RequestSource.workshop,
+    RequestSource.email,
+    RequestSource.phone,
+    RequestSource.walk_round,
+)
+
+
 class UpdateKind(StrEnum):
     public_update = "public_update"
     internal_note = "internal_note"
@@ -172,6 +197,14 @@ class ServiceRequest(ServiceRequestBase, table=True):
     support_companies: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The sender chose to be named on the public page (staff and the company always see).
     show_name: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Where it came from; for requests staff entered, when (the workshop's day) and who.
+    source: RequestSource = Field(
+        default=RequestSource.web,
+        sa_type=enum_type(RequestSource),
+        sa_column_kwargs={"server_default": "web"},
+    )
+    source_date: date | None = None
+    entered_by_id: int | None = Field(default=None, foreign_key="user.id")
     # Answers to the category's extra questions by question code: text, number or choices.
     answers: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")

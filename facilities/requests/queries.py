@@ -18,6 +18,7 @@ from facilities.requests.deadlines import next_due_column
 from facilities.requests.models import (
     PUBLIC_UPDATE_KINDS,
     Priority,
+    RequestSource,
     RequestUpdate,
     ServiceRequest,
     Status,
@@ -134,10 +135,13 @@ class QueueFilter:
     category_id: int | None = None
     building_id: int | None = None
     search: str = ""
-    sort: str = "urgency"  # "urgency" (then oldest), "support" (most companies, people)
-    # or "due" (the next SLA deadline, soonest first)
+    sort: str = "urgency"  # "urgency" (then oldest), "support" (most companies, people),
+    # "due" (the next SLA deadline, soonest first), "oldest" or "newest"
     overdue: bool = False  # only requests past their next SLA deadline
     assignee: str = ""  # "mine", "nobody" or a user id; empty: anyone's
+    tenant_id: int | None = None  # the company it is for
+    source: str = ""  # a RequestSource value; empty: any
+    supported: bool = False  # only requests someone supports
     viewer_id: int | None = None  # whose "mine" is meant
     now: datetime | None = None  # what "past" is measured against
 
@@ -186,6 +190,12 @@ def queue_statement(
         statement = statement.where(ServiceRequest.assignee_id == filters.viewer_id)
     elif filters.assignee.isascii() and filters.assignee.isdigit():
         statement = statement.where(ServiceRequest.assignee_id == int(filters.assignee))
+    if filters.tenant_id:
+        statement = statement.where(ServiceRequest.tenant_id == filters.tenant_id)
+    if filters.source in RequestSource.__members__:
+        statement = statement.where(ServiceRequest.source == RequestSource(filters.source))
+    if filters.supported:
+        statement = statement.where(col(ServiceRequest.support_people) > 0)
     if filters.overdue:
         next_due = next_due_column()
         statement = statement.where(
@@ -199,6 +209,13 @@ def queue_statement(
             next_due_column(),
             col(ServiceRequest.created_at),
             col(ServiceRequest.id),
+        )
+    if filters.sort in ("oldest", "newest"):
+        created = col(ServiceRequest.created_at)
+        newest = filters.sort == "newest"
+        return statement.order_by(
+            created.desc() if newest else created,
+            col(ServiceRequest.id).desc() if newest else col(ServiceRequest.id),
         )
     if filters.sort == "support":
         return statement.order_by(

@@ -18,7 +18,7 @@ from facilities.core.pagination import page_number
 from facilities.park.models import Visibility
 from facilities.park.queries import localized
 from facilities.requests.attachments import MAX_FILES
-from facilities.requests.models import Priority, UpdateKind
+from facilities.requests.models import Priority, RequestSource, UpdateKind
 from facilities.requests.targets import quarter_of
 from facilities.requests.workflow import allowed_targets
 from facilities.web.caching import csrf_token as shared_page_csrf_token
@@ -29,6 +29,17 @@ PRIORITY_LABELS = {
     Priority.normal: _l("Normal"),
     Priority.high: _l("High"),
     Priority.urgent: _l("Urgent"),
+}
+# Where a request came from, as staff and the company read it.
+SOURCE_LABELS = {
+    RequestSource.web: _l("Sent by the company"),
+    RequestSource.interview: _l("Interview"),
+    RequestSource.survey: _l("Survey"),
+    RequestSource.workshop: _l("Workshop"),
+    RequestSource.email: _l("E-mail"),
+    RequestSource.phone: _l("Phone"),
+    RequestSource.walk_round: _l("Walk-round"),
+    RequestSource.charger: _l("Charger report"),
 }
 VISIBILITY_LABELS = {Visibility.public: _l("Public"), Visibility.private: _l("Private")}
 UPDATE_KIND_LABELS = {
@@ -107,6 +118,7 @@ def _labels() -> dict[str, dict[Any, str]]:
             "priority_labels": {key: str(label) for key, label in PRIORITY_LABELS.items()},
             "visibility_labels": {key: str(label) for key, label in VISIBILITY_LABELS.items()},
             "update_kind_labels": {key: str(label) for key, label in UPDATE_KIND_LABELS.items()},
+            "source_labels": {key: str(label) for key, label in SOURCE_LABELS.items()},
             "triage_text": {key: str(text) for key, text in TRIAGE_TEXT.items()},
         }
     return labels
