@@ -387,3 +387,17 @@ class ResponseTemplate(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
     category: Category | None = Relationship()
+
+
+class SavedView(SQLModel, table=True):
+    """A member of staff's named set of queue filters ("New EV requests", "Mine, late"),
+    kept as the queue's query string."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name", name="uq_saved_view_user_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    name: str = Field(max_length=60)
+    query: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
