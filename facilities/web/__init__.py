@@ -17,7 +17,16 @@ from facilities.web import (  # noqa: F401
 
 
 def init_app(app: Flask) -> None:
-    from facilities.web import admin, auth, charging_public, charging_staff, public, staff, tenant
+    from facilities.web import (
+        admin,
+        admin_park,  # noqa: F401  # adds its routes to admin's blueprint
+        auth,
+        charging_public,
+        charging_staff,
+        public,
+        staff,
+        tenant,
+    )
 
     app.request_class = safety.ReadableRequest
     app.session_interface = sessions.SessionInterface()

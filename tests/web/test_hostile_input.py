@@ -18,11 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
+from facilities.accounts.admin import UserForm
 from facilities.charging.registry import ChargerForm
 from facilities.extensions import limiter
+from facilities.park.buildings import BuildingForm
 from facilities.park.categories import CategoryForm
 from facilities.park.questions import QuestionForm
+from facilities.park.tenants import TenantForm
 from facilities.requests.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
+from facilities.requests.statuses import StatusForm
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
@@ -141,6 +145,10 @@ SUBMIT_FIELDS = tuple(ServiceRequestCreate.model_fields)
 CHARGER_FIELDS = tuple(ChargerForm.model_fields)
 QUESTION_FIELDS = tuple(QuestionForm.model_fields)
 CATEGORY_FIELDS = tuple(CategoryForm.model_fields)
+BUILDING_FIELDS = tuple(BuildingForm.model_fields)
+STATUS_FIELDS = tuple(StatusForm.model_fields)
+TENANT_FIELDS = tuple(TenantForm.model_fields)
+USER_FIELDS = tuple(UserForm.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -299,6 +307,29 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("admin.toggle_question", "POST"): Route(
         "/admin/categories/x/questions/1/active", ("active",), runs_for=()
     ),
+    # admins only (tests/web/test_admin_park.py sends these views hostile input as an admin)
+    ("admin.buildings_page", "GET"): Route("/admin/buildings", runs_for=()),
+    ("admin.new_building", "GET"): Route("/admin/buildings/new", runs_for=()),
+    ("admin.new_building", "POST"): Route("/admin/buildings/new", BUILDING_FIELDS, runs_for=()),
+    ("admin.edit_building", "GET"): Route("/admin/buildings/1", runs_for=()),
+    ("admin.edit_building", "POST"): Route("/admin/buildings/1", BUILDING_FIELDS, runs_for=()),
+    ("admin.statuses_page", "GET"): Route("/admin/statuses", runs_for=()),
+    ("admin.add_status", "POST"): Route("/admin/statuses", STATUS_FIELDS, runs_for=()),
+    ("admin.edit_status", "GET"): Route("/admin/statuses/1", runs_for=()),
+    ("admin.edit_status", "POST"): Route("/admin/statuses/1", STATUS_FIELDS, runs_for=()),
+    ("admin.move_status", "POST"): Route("/admin/statuses/1/move", ("direction",), runs_for=()),
+    ("admin.toggle_status", "POST"): Route("/admin/statuses/1/active", ("active",), runs_for=()),
+    ("admin.delete_status", "POST"): Route("/admin/statuses/1/delete", runs_for=()),
+    ("admin.tenants_page", "GET"): Route("/admin/companies", ("q", "page"), runs_for=()),
+    ("admin.new_tenant", "GET"): Route("/admin/companies/new", runs_for=()),
+    ("admin.new_tenant", "POST"): Route("/admin/companies/new", TENANT_FIELDS, runs_for=()),
+    ("admin.edit_tenant", "GET"): Route("/admin/companies/1", runs_for=()),
+    ("admin.edit_tenant", "POST"): Route("/admin/companies/1", TENANT_FIELDS, runs_for=()),
+    ("admin.users_page", "GET"): Route(
+        "/admin/users", ("q", "role", "company", "page"), runs_for=()
+    ),
+    ("admin.edit_user", "GET"): Route("/admin/users/1", runs_for=()),
+    ("admin.edit_user", "POST"): Route("/admin/users/1", USER_FIELDS, runs_for=()),
     ("charging_staff.qr_sheet", "GET"): Route(
         "/staff/buildings/{building}/qr-sheet", runs_for=("staff",)
     ),

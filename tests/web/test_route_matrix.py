@@ -336,6 +336,73 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
         Case("/admin/categories/{category}/questions/{question}/active", Expect(SIGN_IN, 403, 403, 403,   403,        Redirect("/admin/categories/matrix-category/questions")),
              form={"active": "1"}),
     ],
+    # Buildings, statuses, companies and users: admins only; empty forms get 422.
+    ("admin.buildings_page", "GET"): [
+        Case("/admin/buildings",                 Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.new_building", "GET"): [
+        Case("/admin/buildings/new",             Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.new_building", "POST"): [
+        Case("/admin/buildings/new",             Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.edit_building", "GET"): [
+        Case("/admin/buildings/{building_id}",   Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+        Case("/admin/buildings/999999",          Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.edit_building", "POST"): [
+        Case("/admin/buildings/{building_id}",   Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.statuses_page", "GET"): [
+        Case("/admin/statuses",                  Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.add_status", "POST"): [
+        Case("/admin/statuses",                  Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.edit_status", "GET"): [
+        Case("/admin/statuses/{status}",         Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+        Case("/admin/statuses/999999",           Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.edit_status", "POST"): [
+        Case("/admin/statuses/{status}",         Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.move_status", "POST"): [  # no direction: nothing moves
+        Case("/admin/statuses/{status}/move",    Expect(SIGN_IN,   403,         403,         403,         403,        Redirect("/admin/statuses"))),
+    ],
+    ("admin.toggle_status", "POST"): [  # brought back while active: nothing changes
+        Case("/admin/statuses/{status}/active",  Expect(SIGN_IN,   403,         403,         403,         403,        Redirect("/admin/statuses")),
+             form={"active": "1"}),
+    ],
+    ("admin.delete_status", "POST"): [  # a status in use: refused, with a message on the list
+        Case("/admin/statuses/{status}/delete",  Expect(SIGN_IN,   403,         403,         403,         403,        Redirect("/admin/statuses"))),
+        Case("/admin/statuses/999999/delete",    Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.tenants_page", "GET"): [
+        Case("/admin/companies",                 Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.new_tenant", "GET"): [
+        Case("/admin/companies/new",             Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.new_tenant", "POST"): [
+        Case("/admin/companies/new",             Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.edit_tenant", "GET"): [
+        Case("/admin/companies/{tenant}",        Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+        Case("/admin/companies/999999",          Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.edit_tenant", "POST"): [
+        Case("/admin/companies/{tenant}",        Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.users_page", "GET"): [
+        Case("/admin/users",                     Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.edit_user", "GET"): [
+        Case("/admin/users/{outsider}",          Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+        Case("/admin/users/999999",              Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.edit_user", "POST"): [
+        Case("/admin/users/{outsider}",          Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
     ("charging_staff.operators_page", "GET"): [
         Case("/staff/ocpi",                      Expect(SIGN_IN,   403,         403,         403,         403,        200)),
     ],
@@ -452,6 +519,9 @@ def world(app, db) -> World:
             "private_file": str(private_file.id),
             "category": category.slug,
             "question": str(question.id),
+            "building_id": str(charger.building_id),
+            "status": str(public_request.status_id),
+            "tenant": str(member_a.tenant_id),
         },
     )
 
