@@ -35,6 +35,7 @@ from facilities.requests.models import (
     ServiceRequestTriage,
     Status,
 )
+from facilities.requests.responses import ResponseTemplateForm, save_template
 from facilities.requests.supports import support_request
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.triage import triage_request
@@ -470,6 +471,51 @@ ANSWERS = {
 }
 NAMED = {"ev"}  # the sender chose to be named on the public page
 
+# Ready-made replies staff start a public update from (a category's, or for every request).
+RESPONSE_TEMPLATES = [
+    (
+        "Kiitos, selvitämme",
+        None,
+        "Kiitos pyynnöstä {reference}! Olemme ottaneet sen käsittelyyn ja kerromme tällä "
+        "sivulla, kun asia etenee.",
+        "Thank you for request {reference}! We are looking into it and will post here as "
+        "soon as there is news.",
+        "Tack för begäran {reference}! Vi har tagit den till behandling och berättar här "
+        "när ärendet går framåt.",
+    ),
+    (
+        "Suunnitteilla ensi neljännekselle",
+        None,
+        "Hyvä ehdotus: ”{title}” on otettu mukaan ensi neljänneksen suunnitelmaan. "
+        "Aikataulu tarkentuu, kun työt on kilpailutettu.",
+        "Good suggestion: “{title}” is now part of the plan for next quarter. The timetable "
+        "becomes clearer once the work has been put out to tender.",
+        "Bra förslag: ”{title}” ingår nu i planen för nästa kvartal. Tidtabellen preciseras "
+        "när arbetet har konkurrensutsatts.",
+    ),
+    (
+        "Vaatii vuokranantajan päätöksen",
+        None,
+        "Tämä muutos vaatii kiinteistön omistajan päätöksen. Olemme vieneet asian "
+        "omistajalle, ja päätöstä odotetaan seuraavassa hallituksen kokouksessa.",
+        "This change needs the property owner's decision. We have taken it to the owner, "
+        "and a decision is expected at the next board meeting.",
+        "Ändringen kräver fastighetsägarens beslut. Vi har fört ärendet vidare till ägaren, "
+        "och ett beslut väntas vid nästa styrelsemöte.",
+    ),
+    (
+        "Latauspisteet: kysyntäkartoitus",
+        "ev-charging",
+        "Kiitos! Kartoitamme latauspisteiden kysyntää koko kampuksella. Kertokaa "
+        "yrityksenne sähköautojen määrä latauksen sivulla, niin se painaa päätöksessä.",
+        "Thank you! We are mapping the demand for charging points across the campus. Tell us "
+        "how many electric cars your company has on the charging page, so that it counts "
+        "in the decision.",
+        "Tack! Vi kartlägger efterfrågan på laddplatser på hela campus. Berätta hur många "
+        "elbilar ert företag har på laddningssidan, så väger det in i beslutet.",
+    ),
+]
+
 
 def demo_photo() -> bytes:
     """A sketch of the parking area in front of Sensori, as a sender might attach."""
@@ -542,6 +588,16 @@ def load_demo_data(
     for slug, questions in QUESTIONS.items():
         for question in questions:
             save_question(session, actor=None, category=categories[slug], data=question)
+    for position, (name, only_in, fi, en, sv) in enumerate(RESPONSE_TEMPLATES):
+        template = ResponseTemplateForm(
+            name=name,
+            body_fi=fi,
+            body_en=en,
+            body_sv=sv,
+            category=str(categories[only_in].id) if only_in else "",
+            position=position,
+        )
+        save_template(session, actor=None, data=template)
     users = {}
     for email, name, role, tenant_name in USERS:
         users[email] = create_user(

@@ -20,11 +20,14 @@ def init_app(app: Flask) -> None:
     from facilities.web import (
         admin,
         admin_park,  # noqa: F401  # adds its routes to admin's blueprint
+        admin_responses,  # noqa: F401  # adds its routes to admin's blueprint
         auth,
         charging_public,
         charging_staff,
         public,
         staff,
+        staff_responses,  # noqa: F401  # adds its routes to staff's blueprint
+        staff_scheduled,  # noqa: F401  # adds its routes to staff's blueprint
         tenant,
     )
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar, get_origin
 
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
+
+from facilities.core.errors import ValidationFailed
+from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -63,3 +67,23 @@ def parse_form(
         return model.model_validate(data), {}
     except ValidationError as error:
         return None, messages_for(error)
+
+
+def utc_from_park_time(value: datetime, field: str) -> datetime:
+    """A time typed in park time (a datetime-local field) as UTC; converted here, once.
+    Raises ValidationFailed for `field` on a time that the clocks skip or repeat."""
+    try:
+        return local_to_utc(value)
+    except NonexistentLocalTime:
+        message = _l(
+            "That time does not exist: the clocks go forward an hour that night. "
+            "Choose another time."
+        )
+    except AmbiguousLocalTime:
+        message = _l(
+            "That time occurs twice: the clocks go back an hour that night. "
+            "Choose a time outside that hour."
+        )
+    except (OverflowError, ValueError):  # year 1 and the like
+        message = _l("Enter a date and time.")
+    raise ValidationFailed({field: str(message)})

@@ -35,6 +35,7 @@ from facilities.requests.queries import (
     statuses,
 )
 from facilities.requests.reports import sla_report
+from facilities.requests.responses import sender_language, templates_for
 from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
@@ -44,9 +45,9 @@ from facilities.settings import get_settings
 from facilities.web.access import staff_only
 from facilities.web.caching import cached_fragment, kept_for_user, per_generation
 from facilities.web.exports import csv_response
-from facilities.web.forms import parse_form
+from facilities.web.forms import parse_form, utc_from_park_time
 from facilities.web.htmx import render, render_fragment, render_with_part
-from facilities.web.i18n import AmbiguousLocalTime, NonexistentLocalTime, local_to_utc, utc_to_local
+from facilities.web.i18n import utc_to_local
 from facilities.web.safety import page_to_return_to, safe_next
 from facilities.web.templating import (
     PRIORITY_LABELS,
@@ -400,22 +401,10 @@ def _parse_triage_form() -> tuple[ServiceRequestTriage | None, dict[str, str]]:
     if data is None or data.publish_at is None:
         return data, errors
     try:
-        data.publish_at = local_to_utc(data.publish_at)
-    except NonexistentLocalTime:
-        message = _(
-            "That time does not exist: the clocks go forward an hour that night. "
-            "Choose another time."
-        )
-    except AmbiguousLocalTime:
-        message = _(
-            "That time occurs twice: the clocks go back an hour that night. "
-            "Choose a time outside that hour."
-        )
-    except (OverflowError, ValueError):  # year 1 and the like
-        message = _("Enter a date and time.")
-    else:
-        return data, errors
-    return None, {"publish_at": message}
+        data.publish_at = utc_from_park_time(data.publish_at, "publish_at")
+    except ValidationFailed as failure:
+        return None, failure.errors
+    return data, errors
 
 
 def _failure_messages(failure: VersionConflict | ValidationFailed) -> dict[str, str]:
@@ -474,6 +463,8 @@ def _details_context(service_request: ServiceRequest) -> dict:
         "chargers": chargers_of_request(db, service_request),
         "demand": demand_of_request(db, service_request),
         "companies": supporting_companies(db, service_request),
+        "response_templates": templates_for(db, service_request.category_id),
+        "sender_language": sender_language(service_request),
     }
 
 

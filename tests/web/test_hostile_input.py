@@ -26,6 +26,7 @@ from facilities.park.categories import CategoryForm
 from facilities.park.questions import QuestionForm
 from facilities.park.tenants import TenantForm
 from facilities.requests.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
+from facilities.requests.responses import ResponseTemplateForm
 from facilities.requests.statuses import StatusForm
 from tests import factories
 from tests.conftest import csrf_token, sign_in
@@ -145,6 +146,7 @@ SUBMIT_FIELDS = tuple(ServiceRequestCreate.model_fields)
 CHARGER_FIELDS = tuple(ChargerForm.model_fields)
 QUESTION_FIELDS = tuple(QuestionForm.model_fields)
 CATEGORY_FIELDS = tuple(CategoryForm.model_fields)
+RESPONSE_TEMPLATE_FIELDS = tuple(ResponseTemplateForm.model_fields)
 BUILDING_FIELDS = tuple(BuildingForm.model_fields)
 STATUS_FIELDS = tuple(StatusForm.model_fields)
 TENANT_FIELDS = tuple(TenantForm.model_fields)
@@ -332,6 +334,31 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("admin.edit_user", "POST"): Route("/admin/users/1", USER_FIELDS, runs_for=()),
     ("charging_staff.qr_sheet", "GET"): Route(
         "/staff/buildings/{building}/qr-sheet", runs_for=("staff",)
+    ),
+    ("admin.response_templates_page", "GET"): Route("/admin/templates", runs_for=()),
+    ("admin.add_response_template", "POST"): Route(
+        "/admin/templates", RESPONSE_TEMPLATE_FIELDS, runs_for=()
+    ),
+    ("admin.edit_response_template", "GET"): Route("/admin/templates/1", runs_for=()),
+    ("admin.save_existing_response_template", "POST"): Route(
+        "/admin/templates/1", RESPONSE_TEMPLATE_FIELDS, runs_for=()
+    ),
+    ("admin.toggle_response_template", "POST"): Route(
+        "/admin/templates/1/active", ("active",), runs_for=()
+    ),
+    ("staff.use_response_template", "POST"): Route(
+        "/staff/requests/{ref}/response-template",
+        (*TRIAGE_FIELDS, "response_template", "template_language", "use_template"),
+        runs_for=("staff",),
+    ),
+    ("staff.edit_scheduled_update", "GET"): Route(
+        "/staff/requests/{ref}/scheduled/1", runs_for=("staff",)
+    ),
+    ("staff.save_scheduled_update", "POST"): Route(
+        "/staff/requests/{ref}/scheduled/1", ("body", "publish_at"), runs_for=("staff",)
+    ),
+    ("staff.cancel_scheduled_update", "POST"): Route(
+        "/staff/requests/{ref}/scheduled/1/cancel", runs_for=("staff",)
     ),
 }
 ROUTE_KEYS = sorted(ROUTES)

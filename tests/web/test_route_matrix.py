@@ -403,6 +403,36 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("admin.edit_user", "POST"): [
         Case("/admin/users/{outsider}",          Expect(SIGN_IN,   403,         403,         403,         403,        422)),
     ],
+    ("admin.response_templates_page", "GET"): [
+        Case("/admin/templates",                 Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.add_response_template", "POST"): [  # an empty form
+        Case("/admin/templates",                 Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.edit_response_template", "GET"): [
+        Case("/admin/templates/999999",          Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.save_existing_response_template", "POST"): [
+        Case("/admin/templates/999999",          Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.toggle_response_template", "POST"): [
+        Case("/admin/templates/999999/active",   Expect(SIGN_IN,   403,         403,         403,         403,        404),
+             form={"active": "1"}),
+    ],
+    ("staff.use_response_template", "POST"): [  # no template chosen: the form again
+        Case("/staff/requests/{private}/response-template", Expect(SIGN_IN, 403, 403,        403,         422,        422)),
+        Case("/staff/requests/{missing}/response-template", Expect(SIGN_IN, 403, 403,        403,         404,        404)),
+    ],
+    # An update no longer waiting sends staff back to the request (tests/requests/test_scheduled_edit.py)
+    ("staff.edit_scheduled_update", "GET"): [
+        Case("/staff/requests/{missing}/scheduled/1", Expect(SIGN_IN, 403,     403,         403,         404,        404)),
+    ],
+    ("staff.save_scheduled_update", "POST"): [
+        Case("/staff/requests/{missing}/scheduled/1", Expect(SIGN_IN, 403,     403,         403,         404,        404)),
+    ],
+    ("staff.cancel_scheduled_update", "POST"): [
+        Case("/staff/requests/{missing}/scheduled/1/cancel", Expect(SIGN_IN, 403, 403,       403,         404,        404)),
+    ],
     ("charging_staff.operators_page", "GET"): [
         Case("/staff/ocpi",                      Expect(SIGN_IN,   403,         403,         403,         403,        200)),
     ],
