@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -667,9 +668,59 @@ def _load_requests(session, *, users, categories, buildings, now, storage) -> Se
                 now=moment + timedelta(days=step_number * item.days_ago / (len(item.steps) + 1)),
                 notify=False,
             )
+    _load_history(session, users=users, categories=categories, buildings=buildings, now=now)
     _schedule_posts(session, created["ev"], staff=staff, now=now)
     _support(session, created=created, users=users, now=now)
     return created["ev"]
+
+
+# A year of the caretaker's routine jobs, private and done, so that the staff dashboard
+# has months to compare: (category, title). Heating asks for the room.
+ROUTINE = [
+    ("heating-ventilation", "Toimistossa on liian kylmä"),
+    ("heating-ventilation", "Ilmanvaihto pitää kovaa ääntä"),
+    ("cleaning-waste", "Biojäteastia on täynnä"),
+    ("cleaning-waste", "Porraskäytävä kaipaa siivousta"),
+    ("outdoor-lighting", "Pihavalo ei syty"),
+    ("connectivity", "Vierasverkko ei toimi"),
+    ("meeting-rooms", "Neuvotteluhuoneen näyttö ei käynnisty"),
+]
+
+
+def _load_history(session, *, users, categories, buildings, now) -> None:
+    rng = random.Random(2026)
+    staff = users["huolto@digipolis.example"]
+    members = [email for email, _name, role, _tenant in USERS if role == Role.member]
+    statuses = {status.slug: status for status in session.exec(select(Status)).all()}
+    for _number in range(48):
+        category, title = rng.choice(ROUTINE)
+        sent = now - timedelta(days=rng.uniform(10, 360))
+        service_request = submit_request(
+            session,
+            submitter=users[rng.choice(members)],
+            data=ServiceRequestCreate(
+                title=title,
+                category_id=categories[category].id,
+                building_id=rng.choice(list(buildings.values())).id,
+            ),
+            answers={"room": ["2.14"]} if category == "heating-ventilation" else None,
+            now=sent,
+            notify=False,
+        )
+        answered = sent + timedelta(hours=rng.uniform(0.3, 12))
+        done = answered + timedelta(hours=rng.uniform(1, 120))
+        for step, moment in (
+            ({"status": "in-progress", "visibility": "private"}, answered),
+            ({"status": "done"}, done),
+        ):
+            triage_request(
+                session,
+                service_request=service_request,
+                actor=staff,
+                data=_step_form(service_request, step, statuses, [], {}),
+                now=moment,
+                notify=False,
+            )
 
 
 # Who backs what: the property manager prioritises by companies, then people.

@@ -20,6 +20,7 @@ from facilities.requests.models import (
     Status,
     UpdateKind,
 )
+from facilities.requests.workflow import CLOSED_KINDS
 
 YEARS_OF_HISTORY = 6
 RECENT_DAYS = 90  # older requests are closed; newer ones spread over every status
@@ -151,6 +152,9 @@ def load(engine: Engine, total: int, *, seed: int = 2026) -> None:
                 "target_start": target_start,
                 "target_end": target_start + timedelta(days=90) if target_start else None,
                 "sla_due_at": None,
+                # what the dashboard counts: the first answer, and when it was closed
+                "responded_at": changed if status.slug != "new" else None,
+                "resolved_at": changed if status.kind in CLOSED_KINDS else None,
                 "duplicate_of_id": None,
                 "version": 3,
                 "created_at": created,

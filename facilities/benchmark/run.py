@@ -51,6 +51,7 @@ TARGETS = [
     Target("public request page", "/requests/{reference}"),
     Target("staff queue", "/staff/queue", STAFF),
     Target("staff queue, text search", "/staff/queue?q=valaistus", STAFF),
+    Target("staff dashboard", "/staff/dashboard", STAFF),
     Target("our requests", "/tenant/requests", TENANT_MEMBER),
     Target("sign-in page", "/login"),
     Target("charging page", "/charging"),

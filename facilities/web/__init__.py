@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         auth,
         charging_public,
         charging_staff,
+        dashboard,
         public,
         staff,
         staff_responses,  # noqa: F401  # adds its routes to staff's blueprint
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(tenant.blueprint)
     app.register_blueprint(staff.blueprint)
+    app.register_blueprint(dashboard.blueprint)
     app.register_blueprint(charging_public.blueprint)
     app.register_blueprint(charging_staff.blueprint)
     app.register_blueprint(admin.blueprint)

@@ -279,6 +279,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         ("selected", "bulk_status", "bulk_priority", "bulk_assignee", "bulk_update", "next"),
         runs_for=("staff",),
     ),
+    ("dashboard.page", "GET"): Route(
+        "/staff/dashboard", ("category", "building"), runs_for=("staff",)
+    ),
     ("staff.sla_report_page", "GET"): Route("/staff/reports/sla", ("month",), runs_for=("staff",)),
     ("staff.sla_report_csv", "GET"): Route(
         "/staff/reports/sla.csv", ("month",), runs_for=("staff",)

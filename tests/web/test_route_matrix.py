@@ -284,6 +284,9 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("staff.bulk_change", "POST"): [  # nothing ticked: back to the queue with a message
         Case("/staff/queue/bulk",                Expect(SIGN_IN,   403,         403,         403,         Redirect("/staff/queue"), Redirect("/staff/queue"))),
     ],
+    ("dashboard.page", "GET"): [
+        Case("/staff/dashboard",                 Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
     ("staff.sla_report_page", "GET"): [
         Case("/staff/reports/sla",               Expect(SIGN_IN,   403,         403,         403,         200,        200)),
     ],
