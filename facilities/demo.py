@@ -28,15 +28,18 @@ from facilities.park.models import (
 )
 from facilities.park.queries import business_id
 from facilities.park.questions import QuestionForm, save_question
+from facilities.requests.entry import EnteredRequest, enter_requests
 from facilities.requests.intake import submit_request
 from facilities.requests.models import (
     Priority,
+    RequestSource,
     ServiceRequest,
     ServiceRequestCreate,
     ServiceRequestTriage,
     Status,
 )
 from facilities.requests.responses import ResponseTemplateForm, save_template
+from facilities.requests.saved_views import save_view
 from facilities.requests.supports import support_request
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.triage import triage_request
@@ -671,7 +674,86 @@ def _load_requests(session, *, users, categories, buildings, now, storage) -> Se
     _load_history(session, users=users, categories=categories, buildings=buildings, now=now)
     _schedule_posts(session, created["ev"], staff=staff, now=now)
     _support(session, created=created, users=users, now=now)
+    _enter_workshop(session, users=users, categories=categories, buildings=buildings, now=now)
+    for name, query in SAVED_VIEWS:
+        save_view(session, user=staff, name=name, query=query)
     return created["ev"]
+
+
+# The development project's workshop a fortnight ago and an interview last week: ideas
+# staff entered for the companies (company, category, building, title, description).
+WORKSHOP = [
+    (
+        "Kemin Datapaja Oy",
+        "networking-events",
+        "TEKNOLOGIATALO",
+        "Aamukahvit yrityksille kerran kuussa",
+        "Työpajassa toivottiin vapaamuotoista tapaamista, jossa puiston yritykset "
+        "tutustuvat toisiinsa.",
+    ),
+    (
+        "Lumo Circular Oy",
+        "circular-economy",
+        "HALLI5",
+        "Yhteinen kierrätyspiste pakkausmateriaaleille",
+        "Pahvi ja kuplamuovi kiertämään yritykseltä toiselle.",
+    ),
+    (
+        "Kaamos Design Oy",
+        "meeting-rooms",
+        "INNOVAATTORI",
+        "Hiljainen huone etätyöpuheluille",
+        "",
+    ),
+    (
+        "Arktinen Anturi Oy",
+        "ev-charging",
+        "SENSORI",
+        "Latauspaikat myös vieraspysäköintiin",
+        "Asiakkaat tulevat usein sähköautolla Oulusta ja Rovaniemeltä.",
+    ),
+]
+INTERVIEW = [
+    (
+        "Pohjoisen Prosessianalytiikka Oy",
+        "parking-traffic",
+        "SENSORI",
+        "Pyöräpysäköinti katokseen Sensorin pääoven viereen",
+        "Haastattelussa kerrottiin, että kymmenkunta työntekijää pyöräilee ympäri vuoden.",
+    ),
+]
+# The caretaker's saved views of the queue.
+SAVED_VIEWS = [
+    ("Omat myöhässä", "assignee=mine&overdue=1"),
+    ("Työpajan ideat", "source=workshop&status=all"),
+    ("Eniten tuetut ideat", "sort=support"),
+]
+
+
+def _enter_workshop(session, *, users, categories, buildings, now) -> None:
+    tenants = {tenant.name: tenant for tenant in session.exec(select(Tenant)).all()}
+    for source, days_ago, rows in (
+        (RequestSource.workshop, 14, WORKSHOP),
+        (RequestSource.interview, 6, INTERVIEW),
+    ):
+        day = now - timedelta(days=days_ago)
+        enter_requests(
+            session,
+            actor=users["admin@digipolis.example"],
+            source=source,
+            source_date=day.date(),
+            rows={
+                number: EnteredRequest(
+                    tenant_id=tenants[company].id,
+                    category_id=categories[category].id,
+                    building_id=buildings[building].id,
+                    title=title,
+                    description=description,
+                )
+                for number, (company, category, building, title, description) in enumerate(rows)
+            },
+            now=day + timedelta(hours=3),
+        )
 
 
 # A year of the caretaker's routine jobs, private and done, so that the staff dashboard

@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, case, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from facilities.accounts.models import User
 from facilities.core.db import joined
-from facilities.core.models import utcnow
+from facilities.core.models import AuditEvent, utcnow
 from facilities.core.pagination import Page, paginate
 from facilities.park.models import Visibility
 from facilities.requests.deadlines import next_due_column
@@ -125,6 +126,21 @@ def count_public_entries(session: Session, service_request: ServiceRequest) -> i
 
 
 PRIORITY_RANK = {Priority.urgent: 0, Priority.high: 1, Priority.normal: 2, Priority.low: 3}
+
+
+# The queue's filters as named in its address (and kept in saved views).
+QUEUE_ARGS = (
+    "status",
+    "category",
+    "building",
+    "tenant",
+    "source",
+    "q",
+    "sort",
+    "overdue",
+    "supported",
+    "assignee",
+)
 
 
 @dataclass(frozen=True)
@@ -260,3 +276,26 @@ def initial_status(session: Session) -> Status:
     if status is None:
         raise LookupError("no active status of kind 'new'; run `facilities db upgrade`")
     return status
+
+
+def changes_since(
+    session: Session, service_request: ServiceRequest, *, seen_version: int, limit: int = 5
+) -> list[tuple[AuditEvent, User | None]]:
+    """The triage saves made since someone loaded `seen_version` of the request, newest
+    first, with who made them: what a conflicting save is told. Each save moved the
+    version on by one (a charger's fault closing the request does too, unaudited here)."""
+    missed = min(service_request.version - seen_version, limit)
+    if missed <= 0:
+        return []
+    rows = session.exec(
+        select(AuditEvent, User)
+        .join(User, col(User.id) == AuditEvent.actor_id, isouter=True)
+        .where(
+            AuditEvent.entity == "service_request",
+            AuditEvent.entity_id == service_request.id,
+            AuditEvent.action == "request.triaged",
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(missed)
+    ).all()
+    return [(event, user) for event, user in rows]

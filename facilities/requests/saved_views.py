@@ -12,6 +12,7 @@ from facilities.accounts.models import User
 from facilities.core import audit
 from facilities.core.errors import ValidationFailed
 from facilities.requests.models import SavedView, clean_one_line
+from facilities.requests.queries import QUEUE_ARGS
 
 MAX_VIEWS = 20  # a row of buttons, not a second queue
 
@@ -26,15 +27,13 @@ def views_of(session: Session, user: User) -> list[SavedView]:
     )
 
 
-def kept_query(query: str, allowed: tuple[str, ...]) -> str:
+def kept_query(query: str) -> str:
     """Only the queue's own filters, non-empty, in a fixed order (no page number)."""
     pairs = dict(parse_qsl(query, keep_blank_values=False))
-    return urlencode([(key, pairs[key][:100]) for key in allowed if pairs.get(key)])
+    return urlencode([(key, pairs[key][:100]) for key in QUEUE_ARGS if pairs.get(key)])
 
 
-def save_view(
-    session: Session, *, user: User, name: str, query: str, allowed: tuple[str, ...]
-) -> SavedView:
+def save_view(session: Session, *, user: User, name: str, query: str) -> SavedView:
     """Save (or, under a name they used before, replace) the user's view."""
     try:
         name = clean_one_line(name)
@@ -44,7 +43,7 @@ def save_view(
         raise ValidationFailed({"view_name": str(_l("Give the view a name."))})
     if len(name) > 60:
         raise ValidationFailed({"view_name": str(_l("Enter at most 60 characters."))})
-    query = kept_query(query, allowed)
+    query = kept_query(query)
     existing = session.exec(
         select(SavedView).where(SavedView.user_id == user.id, SavedView.name == name)
     ).first()

@@ -27,8 +27,10 @@ def init_app(app: Flask) -> None:
         dashboard,
         public,
         staff,
+        staff_entry,  # noqa: F401  # adds its routes to staff's blueprint
         staff_responses,  # noqa: F401  # adds its routes to staff's blueprint
         staff_scheduled,  # noqa: F401  # adds its routes to staff's blueprint
+        staff_views,  # noqa: F401  # adds its routes to staff's blueprint
         tenant,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -20,13 +21,14 @@ from facilities.core.errors import ValidationFailed, VersionConflict
 from facilities.core.models import utcnow
 from facilities.core.pagination import page_number
 from facilities.extensions import htmx
-from facilities.park.queries import active_categories, buildings
+from facilities.park.queries import active_categories, buildings, companies
 from facilities.park.questions import answer_rows, questions_of
 from facilities.requests import queries as request_service
 from facilities.requests.attachments import attachments_of
 from facilities.requests.deadlines import next_deadline
 from facilities.requests.models import MAX_ID, Priority, ServiceRequest, ServiceRequestTriage
 from facilities.requests.queries import (
+    QUEUE_ARGS,
     QueueFilter,
     queue,
     queue_statement,
@@ -36,6 +38,7 @@ from facilities.requests.queries import (
 )
 from facilities.requests.reports import sla_report
 from facilities.requests.responses import sender_language, templates_for
+from facilities.requests.saved_views import views_of
 from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
@@ -44,6 +47,7 @@ from facilities.requests.workflow import allowed_targets
 from facilities.settings import get_settings
 from facilities.web.access import staff_only
 from facilities.web.caching import cached_fragment, kept_for_user, per_generation
+from facilities.web.changes import what_changed
 from facilities.web.exports import csv_response
 from facilities.web.forms import parse_form, utc_from_park_time
 from facilities.web.htmx import render, render_fragment, render_with_part
@@ -120,8 +124,11 @@ def _queue_filters() -> QueueFilter:
         category_id=_int_or_none(request.args.get("category")),
         building_id=_int_or_none(request.args.get("building")),
         search=request.args.get("q", "").strip()[:100],
-        sort=sort if sort in ("support", "due") else "urgency",
+        sort=sort if sort in ("support", "due", "oldest", "newest") else "urgency",
         overdue=request.args.get("overdue") == "1",
+        tenant_id=_int_or_none(request.args.get("tenant")),
+        source=request.args.get("source", "")[:20],
+        supported=request.args.get("supported") == "1",
         # deadlines pass as time does: the kept list is worked out again each minute
         now=utcnow().replace(second=0, microsecond=0),
         assignee=_assignee_filter(request.args.get("assignee", "")),
@@ -129,7 +136,6 @@ def _queue_filters() -> QueueFilter:
     )
 
 
-QUEUE_ARGS = ("status", "category", "building", "q", "sort", "overdue", "assignee")
 EXPORT_LIMIT = 10_000  # rows in one CSV: years of the park's requests
 
 
@@ -298,7 +304,19 @@ def bulk_change():
         actor=current_user,
     )
     db.commit()
-    return render_template("staff/bulk_result.html", outcomes=outcomes, back=back)
+    changed_meanwhile = {
+        outcome.service_request.id: what_changed(
+            db, outcome.service_request, seen[outcome.service_request.reference]
+        )
+        for outcome in outcomes
+        if outcome.conflict
+    }
+    return render_template(
+        "staff/bulk_result.html",
+        outcomes=outcomes,
+        back=back,
+        changed_meanwhile=changed_meanwhile,
+    )
 
 
 @blueprint.get("/queue")
@@ -326,6 +344,7 @@ def queue_page():
             page=page,
             filters=filters,
             csv_url=csv_url,
+            current_query=urlencode(kept),
             counts=status_counts(db, filters, ids),
             **_triage_context(page.items),
         )
@@ -343,6 +362,11 @@ def queue_page():
         statuses=per_generation("statuses", lambda: statuses(db)),
         categories=per_generation("active-categories", lambda: active_categories(db)),
         buildings=per_generation("buildings", lambda: buildings(db)),
+        companies=per_generation("companies", lambda: companies(db)),
+        saved_views=views_of(db, current_user),
+        current_query=urlencode(
+            [(key, request.args[key]) for key in QUEUE_ARGS if request.args.get(key)]
+        ),
     )
 
 
@@ -387,6 +411,9 @@ def triage(reference: str):
             db.rollback()
             service_request = _load(reference)
             errors = _failure_messages(failure)
+            if isinstance(failure, VersionConflict):
+                meanwhile = what_changed(db, service_request, data.version)
+                return _form_again(service_request, errors, changed_meanwhile=meanwhile)
         else:
             db.commit()
             return _saved(service_request, data, changed)
@@ -468,8 +495,11 @@ def _details_context(service_request: ServiceRequest) -> dict:
     }
 
 
-def _form_again(service_request: ServiceRequest, errors: dict[str, str]):
-    """The form once more, with the messages and with what was typed."""
+def _form_again(
+    service_request: ServiceRequest, errors: dict[str, str], changed_meanwhile: Sequence[str] = ()
+):
+    """The form once more, with the messages and with what was typed (and, after a
+    conflict, what the other save changed)."""
     reference = service_request.reference
     flash(
         _("%(reference)s was not saved: check the highlighted fields.", reference=reference),
@@ -487,6 +517,7 @@ def _form_again(service_request: ServiceRequest, errors: dict[str, str]):
         updates=timeline(get_session(), service_request, kinds=access.timeline_kinds),
         form=request.form.to_dict(),
         errors=errors,
+        changed_meanwhile=changed_meanwhile,
         **_details_context(service_request),
         **_triage_context([service_request]),
     )

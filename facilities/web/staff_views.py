@@ -10,7 +10,7 @@ from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
 from facilities.requests.saved_views import delete_view, kept_query, save_view
 from facilities.web.access import staff_only
-from facilities.web.staff import QUEUE_ARGS, blueprint
+from facilities.web.staff import blueprint
 
 
 def _queue_url(query: str) -> str:
@@ -22,9 +22,9 @@ def _queue_url(query: str) -> str:
 def save_queue_view():
     db = get_session()
     name = request.form.get("view_name", "")[:200]
-    query = kept_query(request.form.get("query", "")[:2000], QUEUE_ARGS)
+    query = kept_query(request.form.get("query", "")[:2000])
     try:
-        view = save_view(db, user=current_user, name=name, query=query, allowed=QUEUE_ARGS)
+        view = save_view(db, user=current_user, name=name, query=query)
     except ValidationFailed as failure:
         db.rollback()
         errors = {key: str(message) for key, message in failure.errors.items()}

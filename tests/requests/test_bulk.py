@@ -87,3 +87,29 @@ def test_the_queue_s_bulk_form_changes_the_ticked_requests(app, client, db):
         },
     )
     assert nothing.status_code == 302  # nothing to change: back, with a message
+
+
+def test_a_bulk_conflict_says_what_the_other_save_changed(app, client, db):
+    from tests.conftest import csrf_token, sign_in
+
+    me = factories.staff(db, preferred_language="en")
+    colleague = factories.staff(db, name="Kaisa Pelkonen")
+    item = factories.service_request(db, title="Gate to the yard sticks")
+    seen = item.version
+    factories.triage(db, item, actor=colleague, to="review", assignee=str(colleague.id))
+    db.commit()
+    sign_in(client, me.email)
+    answer = client.post(
+        "/staff/queue/bulk",
+        data={
+            "csrf_token": csrf_token(client, "/staff/queue"),
+            "selected": [f"{item.reference}:{seen}"],
+            "bulk_priority": "high",
+        },
+    )
+    page = answer.get_data(as_text=True)
+    assert "left as they saved it" in page
+    assert "<li>Kaisa Pelkonen, " in page
+    assert "status New → Under review" in page and "assignee none → Kaisa Pelkonen" in page
+    db.refresh(item)
+    assert item.priority.value == "normal"

@@ -146,11 +146,11 @@ SUBMIT_FIELDS = tuple(ServiceRequestCreate.model_fields)
 CHARGER_FIELDS = tuple(ChargerForm.model_fields)
 QUESTION_FIELDS = tuple(QuestionForm.model_fields)
 CATEGORY_FIELDS = tuple(CategoryForm.model_fields)
-RESPONSE_TEMPLATE_FIELDS = tuple(ResponseTemplateForm.model_fields)
 BUILDING_FIELDS = tuple(BuildingForm.model_fields)
 STATUS_FIELDS = tuple(StatusForm.model_fields)
 TENANT_FIELDS = tuple(TenantForm.model_fields)
 USER_FIELDS = tuple(UserForm.model_fields)
+RESPONSE_TEMPLATE_FIELDS = tuple(ResponseTemplateForm.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -281,6 +281,28 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("dashboard.page", "GET"): Route(
         "/staff/dashboard", ("category", "building"), runs_for=("staff",)
+    ),
+    ("staff.save_queue_view", "POST"): Route(
+        "/staff/views", ("view_name", "query"), runs_for=("staff",)
+    ),
+    ("staff.delete_queue_view", "POST"): Route("/staff/views/1/delete", runs_for=("staff",)),
+    ("staff.enter_page", "GET"): Route(
+        "/staff/requests/enter", ("tenant", "source"), runs_for=("staff",)
+    ),
+    ("staff.enter_requests_for_companies", "POST"): Route(
+        "/staff/requests/enter",
+        (
+            "source",
+            "source_date",
+            "row_count",
+            "more_rows",
+            "rows-0-tenant_id",
+            "rows-0-category_id",
+            "rows-0-building_id",
+            "rows-0-title",
+            "rows-0-description",
+        ),
+        runs_for=("staff",),
     ),
     ("staff.sla_report_page", "GET"): Route("/staff/reports/sla", ("month",), runs_for=("staff",)),
     ("staff.sla_report_csv", "GET"): Route(

@@ -287,6 +287,18 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("dashboard.page", "GET"): [
         Case("/staff/dashboard",                 Expect(SIGN_IN,   403,         403,         403,         200,        200)),
     ],
+    ("staff.save_queue_view", "POST"): [  # nameless: the form again, nothing saved
+        Case("/staff/views",                     Expect(SIGN_IN,   403,         403,         403,         422,        422)),
+    ],
+    ("staff.delete_queue_view", "POST"): [  # nobody's view
+        Case("/staff/views/999/delete",          Expect(SIGN_IN,   403,         403,         403,         404,        404)),
+    ],
+    ("staff.enter_page", "GET"): [
+        Case("/staff/requests/enter",            Expect(SIGN_IN,   403,         403,         403,         200,        200)),
+    ],
+    ("staff.enter_requests_for_companies", "POST"): [  # nothing written: told so, nothing saved
+        Case("/staff/requests/enter",            Expect(SIGN_IN,   403,         403,         403,         422,        422)),
+    ],
     ("staff.sla_report_page", "GET"): [
         Case("/staff/reports/sla",               Expect(SIGN_IN,   403,         403,         403,         200,        200)),
     ],

@@ -94,6 +94,9 @@ def test_triage_conflict_shows_the_new_state_and_keeps_text(staff_client, db):
     assert response.status_code == 422
     assert 'role="alert"' in html and "My careful words." in html
     assert 'name="version" value="2"' in html
+    # what the other save changed, who and when
+    assert f"<li>{staff_client.staff.name}, " in html
+    assert "Uusi → Käsittelyssä" in html
 
 
 @pytest.mark.parametrize(
@@ -114,7 +117,7 @@ def test_odd_triage_input_is_a_message_not_a_crash(staff_client, db, field, valu
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Kept text." in html
     if field == "version":  # a hidden field: the message stands above the form
-        assert 'class="form-error" role="alert">Lomake oli puutteellinen.' in html
+        assert 'class="form-error" role="alert"><p>Lomake oli puutteellinen.' in html
     else:  # next to the field, marked invalid
         assert f'{field}-error">' in html and 'aria-invalid="true"' in html
 
