@@ -79,3 +79,19 @@ def test_renaming_the_timeline_table_keeps_its_rows_both_ways(database_url):
         assert _timeline_rows(connection, "update") == before
     upgrade(engine)
     engine.dispose()
+
+
+def test_the_search_index_survives_every_migration(database_url):
+    """SQLite's batch mode copies a table and drops its triggers: the full-text index
+    (0010) would then silently miss every new request. PostgreSQL's is an index."""
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            expected = {f"service_request_fts_{event}" for event in ("insert", "delete", "update")}
+        else:
+            query = "SELECT indexname FROM pg_indexes WHERE tablename = 'service_request'"
+            expected = {"ix_service_request_search"}
+        names = set(connection.execute(sa.text(query)).scalars())
+    engine.dispose()
+    assert expected <= names

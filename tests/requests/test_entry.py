@@ -38,7 +38,7 @@ def _sitting(db, **fields):
 
 
 def _staff_client(client, db):
-    staff = factories.staff(db, name="Mikko Rautio")
+    staff = factories.staff(db, name="Mikko Rautio", preferred_language="en")
     db.commit()
     sign_in(client, staff.email)
     return staff
