@@ -15,6 +15,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from facilities import api, web
     from facilities.core import cache, db
     from facilities.extensions import babel, compress, csrf, htmx, limiter, login_manager
+    from facilities.listeners import LISTENERS
+    from facilities.requests import events
 
     overrides = overrides or {}
     settings = Settings(**{k: v for k, v in overrides.items() if not k.isupper()})
@@ -69,6 +71,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     app.url_map.converters["int"] = web.safety.IdConverter  # before any route is added
+    events.init_app(app, LISTENERS)
     api.init_app(app)  # before web: it checks that every view declares its access
     web.init_app(app)
     return app

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from facilities.core import audit, outbox
 from facilities.core.db import joined
 from facilities.requests import emails
+from facilities.requests.events import announce_published
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind
 
 
@@ -78,4 +79,5 @@ def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) ->
                 session,
                 emails.update_published(session, service_request=entry.request, entry=entry),
             )
+            announce_published(session, entry.request, entry)
     return len(published_ids)

@@ -17,6 +17,7 @@ from facilities.core.models import utcnow
 from facilities.park.models import Visibility
 from facilities.requests import emails
 from facilities.requests.deadlines import refresh_deadlines
+from facilities.requests.events import announce_published
 from facilities.requests.merge import merge_into
 from facilities.requests.models import (
     MAX_ID,
@@ -135,6 +136,7 @@ def triage_request(
                     session,
                     emails.update_published(session, service_request=service_request, entry=entry),
                 )
+                announce_published(session, service_request, entry)
     return True
 
 
