@@ -211,7 +211,15 @@ REQUESTS = [
         "Kesäisin pyöriä on kaiteissa ja nurmikolla. Katos ja runkolukittavat telineet "
         "saisivat useamman pyöräilemään myös syksyllä.",
         40,
-        ({"status": "review"},),
+        (
+            {"status": "review"},
+            {
+                "status": "planned",
+                "target": 2,
+                "public_update": "Katos on mukana puolen vuoden päästä alkavassa "
+                "pihatöiden urakassa.",
+            },
+        ),
     ),
     DemoRequest(
         "lights",
@@ -756,8 +764,9 @@ def _enter_workshop(session, *, users, categories, buildings, now) -> None:
         )
 
 
-# A year of the caretaker's routine jobs, private and done, so that the staff dashboard
-# has months to compare: (category, title). Heating asks for the room.
+# A year of the caretaker's routine jobs, done, so that the staff dashboard has months to
+# compare and the public changelog a year of months (every third job is public):
+# (category, title). Heating asks for the room.
 ROUTINE = [
     ("heating-ventilation", "Toimistossa on liian kylmä"),
     ("heating-ventilation", "Ilmanvaihto pitää kovaa ääntä"),
@@ -774,7 +783,7 @@ def _load_history(session, *, users, categories, buildings, now) -> None:
     staff = users["huolto@digipolis.example"]
     members = [email for email, _name, role, _tenant in USERS if role == Role.member]
     statuses = {status.slug: status for status in session.exec(select(Status)).all()}
-    for _number in range(48):
+    for number in range(48):
         category, title = rng.choice(ROUTINE)
         sent = now - timedelta(days=rng.uniform(10, 360))
         service_request = submit_request(
@@ -792,7 +801,10 @@ def _load_history(session, *, users, categories, buildings, now) -> None:
         answered = sent + timedelta(hours=rng.uniform(0.3, 12))
         done = answered + timedelta(hours=rng.uniform(1, 120))
         for step, moment in (
-            ({"status": "in-progress", "visibility": "private"}, answered),
+            (
+                {"status": "in-progress", "visibility": "public" if number % 3 == 0 else "private"},
+                answered,
+            ),
             ({"status": "done"}, done),
         ):
             triage_request(

@@ -20,6 +20,7 @@ from flask import Response, current_app, g, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from werkzeug.http import http_date, parse_date
 
 from facilities.core.cache import CachedPage, generation, page_cache
 from facilities.core.models import utcnow
@@ -276,7 +277,9 @@ def _as_cached(response: Response, placeholder: str) -> CachedPage:
         status=response.status_code,
         body=body,
         headers=[
-            (name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers
+            *((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers),
+            # when this rendering was made: If-Modified-Since gets a 304 until the next one
+            ("Last-Modified", http_date(utcnow())),
         ],
         etag=hashlib.sha256(body.encode()).hexdigest()[:20],
     )
@@ -296,7 +299,17 @@ def _serve(page: CachedPage) -> Response:
         ("Cache-Control", "private, no-cache"),  # ask again; 304 if unchanged
         *HEADER_LIST,
     ]
-    if request.if_none_match.contains_weak(etag):
+    modified = next((value for name, value in page.headers if name == "Last-Modified"), "")
+    if modified:
+        headers.append(("Last-Modified", modified))
+    if request.if_none_match.contains_weak(etag) or _not_modified_since(modified):
         return Response(status=304, headers=headers)
     content_type = [(name, value) for name, value in page.headers if name == "Content-Type"]
     return Response(body, status=page.status, headers=content_type + headers)
+
+
+def _not_modified_since(modified: str) -> bool:
+    """If-Modified-Since at or after the rendering; only without If-None-Match, which
+    decides when both are sent (RFC 9110 13.1.3): a tag tells pages of one second apart."""
+    since, made = request.if_modified_since, parse_date(modified)
+    return not request.if_none_match and since is not None and made is not None and made <= since

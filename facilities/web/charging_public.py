@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
+    g,
     make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale, ngettext
@@ -19,7 +23,7 @@ from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from markupsafe import Markup
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
 from facilities.charging import qr
 from facilities.charging.demand import demand_by_building, public_demand
@@ -40,8 +44,7 @@ from facilities.core.storage import get_storage
 from facilities.extensions import limiter
 from facilities.park.models import Building, Visibility
 from facilities.requests.models import ServiceRequest
-from facilities.requests.queries import status_ids_by_kind, status_is
-from facilities.requests.workflow import OPEN_KINDS
+from facilities.requests.roadmap import building_requests
 from facilities.settings import get_settings
 from facilities.web.access import public, wants_json
 from facilities.web.caching import cached_fragment
@@ -117,8 +120,11 @@ def charging_page():
 @blueprint.get("/buildings/<code>")
 @public
 def building_page(code: str):
+    """A building's chargers (live, so never kept whole) and its public requests: open,
+    planned and recently done. The answer has an ETag of what it shows, so a browser
+    that has this very page gets a 304."""
     db = get_session()
-    building = db.exec(select(Building).where(Building.code == code.upper())).first()
+    building = db.exec(select(Building).where(Building.code == code.upper()[:40])).first()
     if building is None:
         abort(404)
     part = _status_part(
@@ -126,22 +132,31 @@ def building_page(code: str):
     )
     if wants_fragment():
         return _no_cache(render_with_part("charging/building.html", part))
-    open_ids = [i for kind in OPEN_KINDS for i in status_ids_by_kind(db).get(kind, [])]
-    open_requests = db.exec(
-        select(ServiceRequest)
-        .where(
-            ServiceRequest.building_id == building.id,
-            ServiceRequest.visibility == Visibility.public,
-            status_is(open_ids),
-        )
-        .order_by(col(ServiceRequest.updated_at).desc())
-        .limit(10)
-    ).all()
-    return _no_cache(
+    assert building.id is not None
+    response = make_response(
         render_with_part(
-            "charging/building.html", part, building=building, open_requests=open_requests
+            "charging/building.html",
+            part,
+            building=building,
+            sections=building_requests(db, building_id=building.id, now=utcnow()),
         )
     )
+    return _conditional(_no_cache(response))
+
+
+def _conditional(response: Response) -> Response:
+    """A weak ETag of what the page shows; 304 when the browser has it. A form's CSRF
+    token is signed anew on each rendering, so the tag leaves it out and holds the
+    session's own token instead (a new session gets a new page)."""
+    if response.status_code != 200:
+        return response
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    body = response.get_data()
+    signed = g.get(field)
+    if signed:
+        body = body.replace(signed.encode(), b"") + str(session.get(field, "")).encode()
+    response.set_etag(hashlib.sha256(body).hexdigest()[:20], weak=True)
+    return response.make_conditional(request)
 
 
 def _charger_or_404(code: str) -> Charger:

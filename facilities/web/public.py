@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import (
@@ -29,12 +30,15 @@ from facilities.core.models import utcnow
 from facilities.core.pagination import COUNT_LIMIT, page_number
 from facilities.core.storage import get_storage
 from facilities.extensions import limiter
+from facilities.park.models import Building, Category
+from facilities.park.queries import active_categories, buildings
 from facilities.park.questions import answer_rows, questions_of
 from facilities.requests import queries as request_service
 from facilities.requests.attachments import attachments_of, check_files, uploads_from
+from facilities.requests.changelog import changelog, parse_month
 from facilities.requests.conversation import CommentRefused, add_comment
 from facilities.requests.models import Attachment
-from facilities.requests.roadmap import roadmap
+from facilities.requests.roadmap import ROADMAP_COLUMNS, RoadmapFilter, roadmap
 from facilities.requests.search import search_requests, search_words
 from facilities.requests.supports import (
     SupportRefused,
@@ -43,12 +47,12 @@ from facilities.requests.supports import (
     withdraw_support,
 )
 from facilities.requests.timeline import timeline
-from facilities.requests.workflow import ROADMAP_KINDS
 from facilities.settings import SUPPORTED_LOCALES, get_settings
 from facilities.web.access import person_key, public, signed_in, tenant_only
-from facilities.web.caching import shared_page
+from facilities.web.caching import per_generation, shared_page
 from facilities.web.files import stored_file
 from facilities.web.htmx import render, render_fragment, wants_fragment
+from facilities.web.i18n import utc_to_local
 from facilities.web.safety import page_to_return_to
 from facilities.web.templating import keeps_query
 
@@ -67,14 +71,104 @@ def _too_many_comments(limit: RequestLimit):
     return response
 
 
+ROADMAP_FILTERS = ("category", "building")
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The roadmap's filter options: active categories and every building."""
+
+    categories: list[Category]
+    buildings: list[Building]
+
+    def category(self, slug: str) -> Category | None:
+        return next((item for item in self.categories if item.slug == slug), None)
+
+    def building(self, code: str) -> Building | None:
+        code = code.upper()
+        return next((item for item in self.buildings if item.code == code), None)
+
+
+def _filter_choices() -> FilterChoices:
+    db = get_session()
+    return FilterChoices(
+        categories=per_generation("active-categories", lambda: active_categories(db)),
+        buildings=per_generation("buildings", lambda: buildings(db)),
+    )
+
+
 @blueprint.get("/")
 @public
-@keeps_query(*(f"{kind.value}_page" for kind in ROADMAP_KINDS))
+@keeps_query(*ROADMAP_FILTERS, *(f"{column.value}_page" for column in ROADMAP_COLUMNS))
 @shared_page
 def roadmap_page():
-    pages = {kind: page_number(request.args.get(f"{kind.value}_page")) for kind in ROADMAP_KINDS}
-    columns = roadmap(get_session(), pages=pages, per_page=get_settings().per_page)
-    return render("public/roadmap.html", "public/_roadmap.html", columns=columns)
+    """Now / Next / Later / Done (requests.roadmap), filtered by a category and a building
+    named in the address (a plain GET form; htmx swaps only the columns)."""
+    db = get_session()
+    choices = _filter_choices()
+    category = choices.category(request.args.get("category", ""))
+    building = choices.building(request.args.get("building", ""))
+    pages = {
+        column: page_number(request.args.get(f"{column.value}_page")) for column in ROADMAP_COLUMNS
+    }
+    now = utcnow()
+    columns = roadmap(
+        db,
+        pages=pages,
+        per_page=get_settings().per_page,
+        today=utc_to_local(now).date(),
+        now=now,
+        filters=RoadmapFilter(
+            category_id=category.id if category else None,
+            building_id=building.id if building else None,
+        ),
+    )
+    return render(
+        "public/roadmap.html",
+        "public/_roadmap.html",
+        columns=columns,
+        choices=choices,
+        category=category,
+        building=building,
+        unknown=_unknown_filters(category, building),
+    )
+
+
+def _unknown_filters(category, building) -> list[str]:
+    """A filter value in the address that names nothing: said, not a 500 nor silence."""
+    unknown = []
+    if request.args.get("category") and category is None:
+        unknown.append(_("There is no category “%(value)s”.", value=request.args["category"][:60]))
+    if request.args.get("building") and building is None:
+        unknown.append(_("There is no building “%(value)s”.", value=request.args["building"][:60]))
+    return unknown
+
+
+@blueprint.get("/changelog")
+@public
+@keeps_query("month", "page")
+@shared_page
+def changelog_page():
+    """Finished public work, one month per page (`?month=2026-11`), newest first."""
+    typed = request.args.get("month", "")[:20]
+    month = parse_month(typed) if typed else None
+    now = utcnow()
+    settings = get_settings()
+    found = changelog(
+        get_session(),
+        month=month,
+        today=utc_to_local(now).date(),
+        page=page_number(request.args.get("page")),
+        per_page=settings.per_page,
+        timezone=settings.timezone,
+    )
+    return render(
+        "public/changelog.html",
+        "public/_changelog.html",
+        status=404 if typed and month is None else 200,
+        changelog=found,
+        typed=typed if typed and month is None else "",
+    )
 
 
 PREFILL_KEYS = ("building", "category", "location", "title")

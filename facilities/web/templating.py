@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from facilities import policy
 from facilities.core.markdown import render_markdown
+from facilities.core.outbox import absolute_url
 from facilities.core.pagination import page_number
 from facilities.park.models import Visibility
 from facilities.park.queries import localized
@@ -201,6 +202,7 @@ def init_app(app: Flask) -> None:
         target_label=target_label,
         url_with=url_with,
         canonical_path=canonical_path,
+        absolute_url=absolute_url,  # link previews (Open Graph) need whole addresses
         language_names=LANGUAGE_NAMES,
         current_locale=current_language,
         csrf_token=shared_page_csrf_token,  # Flask-WTF's, but shared pages get a placeholder

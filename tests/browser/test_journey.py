@@ -99,10 +99,11 @@ def test_request_goes_from_tenant_to_roadmap_and_gets_a_scheduled_update(
     expect(staff.locator(".timeline__item--scheduled")).to_contain_text("Urakoitsija on valittu.")
     assert_accessible(staff)
 
-    # The public sees it on the roadmap under Planned, without the scheduled post yet.
+    # The public sees it on the roadmap, without the scheduled post yet: planned with no
+    # target quarter, it is under Later.
     visitor = new_page()
     visitor.goto(live_server)
-    planned = visitor.locator(".roadmap__column--planned")
+    planned = visitor.locator(".roadmap__column--later")
     expect(planned).to_contain_text("Sähköautojen latauspisteet Sensorin eteen")
     assert_accessible(visitor)
     planned.get_by_role("link", name="Sähköautojen latauspisteet Sensorin eteen").click()

@@ -16,15 +16,21 @@ from sqlalchemy import literal_column, select, text
 from sqlmodel import Session
 
 from facilities.core.db import get_engine
+from facilities.core.models import utcnow
 from facilities.requests.queries import (
     QueueFilter,
     queue_statement,
     status_ids_by_kind,
     tenant_statement,
 )
-from facilities.requests.roadmap import column_statement
+from facilities.requests.roadmap import RoadmapColumn, column_statement
 from facilities.requests.workflow import StatusKind
 from tests import factories
+
+
+def _column(column: RoadmapColumn, ids: dict[StatusKind, list[int]]) -> Any:
+    now = utcnow()
+    return column_statement(column, ids, today=now.date(), now=now)
 
 
 def _views(db: Session) -> dict[str, tuple[Any, bool]]:
@@ -35,9 +41,11 @@ def _views(db: Session) -> dict[str, tuple[Any, bool]]:
         factories.service_request(db, submitter=member, title=f"Improvement number {number}")
     db.commit()
     return {
-        "roadmap, in progress": (column_statement(StatusKind.active, ids[StatusKind.active]), True),
-        "roadmap, done": (column_statement(StatusKind.done, ids[StatusKind.done]), True),
-        "roadmap, planned": (column_statement(StatusKind.planned, ids[StatusKind.planned]), False),
+        # Now mixes in progress and planned, Next and Later go by target: small, sorted
+        "roadmap, now": (_column(RoadmapColumn.now, ids), False),
+        "roadmap, next": (_column(RoadmapColumn.next, ids), False),
+        "roadmap, later": (_column(RoadmapColumn.later, ids), False),
+        "roadmap, done": (_column(RoadmapColumn.done, ids), True),
         "our requests": (tenant_statement(member.tenant_id), True),
         # most urgent first is an expression: the open requests are sorted, not the history
         "work queue": (queue_statement(QueueFilter(), ids), False),
@@ -78,7 +86,14 @@ def _postgres_nodes(db: Session, sql: str) -> list[dict]:
 
 @pytest.mark.parametrize(
     "view",
-    ["roadmap, in progress", "roadmap, done", "roadmap, planned", "our requests", "work queue"],
+    [
+        "roadmap, now",
+        "roadmap, next",
+        "roadmap, later",
+        "roadmap, done",
+        "our requests",
+        "work queue",
+    ],
 )
 def test_default_views_use_an_index(app, db, view):
     statement, ordered_by_index = _views(db)[view]

@@ -154,7 +154,8 @@ RESPONSE_TEMPLATE_FIELDS = tuple(ResponseTemplateForm.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
-    ("public.roadmap_page", "GET"): Route("/"),
+    ("public.roadmap_page", "GET"): Route("/", ("category", "building", "now_page", "done_page")),
+    ("public.changelog_page", "GET"): Route("/changelog", ("month", "page")),
     ("public.request_page", "GET"): Route("/requests/{ref}"),
     ("public.choose_language", "POST"): Route("/language", ("locale", "next")),
     ("public.language_link", "GET"): Route("/language/sv", ("next",)),

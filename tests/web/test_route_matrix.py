@@ -70,6 +70,10 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("public.roadmap_page", "GET"): [
         Case("/",                                Expect(200,       200,         200,         200,         200,        200)),
     ],
+    ("public.changelog_page", "GET"): [
+        Case("/changelog",                       Expect(200,       200,         200,         200,         200,        200)),
+        Case("/changelog?month=2026-13",         Expect(404,       404,         404,         404,         404,        404)),
+    ],
     ("public.request_page", "GET"): [
         Case("/requests/{public}",               Expect(200,       200,         200,         200,         200,        200)),
         Case("/requests/{private}",              Expect(404,       200,         404,         200,         200,        200)),
