@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 
 from facilities.accounts.models import Role
 from facilities.accounts.users import create_user
+from facilities.channels.channels import ChannelForm, save_channel
+from facilities.channels.models import ChannelFormat
 from facilities.core.models import utcnow
 from facilities.core.storage import Storage
 from facilities.core.uploads import read_upload
@@ -639,7 +641,30 @@ def load_demo_data(
         users=users,
         ev_request=ev,
     )
+    _add_news_channel(session)
     return True
+
+
+def _add_news_channel(session: Session) -> None:
+    """The park's news channel, added last so that the demo's history queues no posts.
+
+    Inactive: no receiver listens at its address on a newcomer's machine, and an active
+    channel would fill the outbox with failed posts. An admin points it at a receiver
+    and activates it; "Send a test post" shows the format."""
+    channel = save_channel(
+        session,
+        actor=None,
+        data=ChannelForm(
+            name="Digipolis-uutiskanava",
+            url="http://127.0.0.1:8089/facilities",
+            format=ChannelFormat.generic,
+            wants_updates=True,
+            wants_status_changes=True,
+            wants_weekly=True,
+            note="Yrityselämän uutiskanava. Aktivoi, kun vastaanotin on käynnissä.",
+        ),
+    )
+    channel.active = False
 
 
 def _load_requests(session, *, users, categories, buildings, now, storage) -> ServiceRequest:

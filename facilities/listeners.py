@@ -3,8 +3,9 @@ lists every domain's jobs): handed to the app by create_app."""
 
 from __future__ import annotations
 
+from facilities.channels.posts import post_to_channels
 from facilities.requests.events import Listener
 
 # Subscriptions (e-mail to followers without an account) and channels (webhooks) add
 # theirs here.
-LISTENERS: tuple[Listener, ...] = ()
+LISTENERS: tuple[Listener, ...] = (post_to_channels,)

@@ -47,14 +47,23 @@ class OutboxStatus(StrEnum):
     failed = "failed"  # gave up after the last attempt
 
 
+class OutboxKind(StrEnum):
+    email = "email"
+    webhook = "webhook"  # an HTTP POST of a JSON payload
+
+
 class Outbox(SQLModel, table=True):
-    """Every e-mail (and later webhook post) the app sends, sent by a job with retries."""
+    """Every e-mail and webhook post the app sends, sent by a job with retries.
+
+    A row carries all its sending needs (core knows no domain): an e-mail its rendered
+    text; a webhook post (`kind` webhook) its url, JSON payload, format and the secret
+    that signs a generic post. `recipient` and `subject` name it for the admins' list."""
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
-    channel: str = Field(default="email", max_length=20)
+    kind: OutboxKind = Field(default=OutboxKind.email, sa_type=enum_type(OutboxKind))
     recipient: str = Field(max_length=254)
     subject: str = Field(max_length=300)
     body_text: str = Field(sa_type=sa.Text)
@@ -64,6 +73,14 @@ class Outbox(SQLModel, table=True):
     last_error: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # webhook posts only (migration 0019)
+    url: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    format: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    signing_secret: str = Field(
+        default="", max_length=100, sa_column_kwargs={"server_default": ""}
+    )
+
 
 
 class AuditEvent(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""The outbox: every e-mail is queued here in the transaction of its change, then sent by a job.
+"""The outbox: every e-mail and webhook post is queued here in the transaction of its
+change, then sent by a job (webhook posts by facilities.core.webhooks).
 
 An e-mail is named (`templates/email/<name>/subject.txt` and `body.txt`); a domain's
 `emails.py` says who gets it and with what context, and `queue` writes it in each
@@ -16,10 +17,12 @@ from typing import Any
 from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from facilities.core import audit, webhooks
 from facilities.core.mail import build_message, sender_for
-from facilities.core.models import Outbox, OutboxStatus
+from facilities.core.models import Outbox, OutboxKind, OutboxStatus, utcnow
 from facilities.settings import REGIONAL_LOCALES, get_settings
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,66 @@ def enqueue_email(
     session.add(item)
     session.flush()
     return item
+
+
+def enqueue_webhook(
+    session: Session,
+    *,
+    key: str,
+    url: str,
+    payload: dict[str, Any],
+    format: str,
+    signing_secret: str,
+    name: str,
+    summary: str,
+) -> Outbox | None:
+    """Queue one webhook post; None if a post with this key is queued already.
+
+    The key's uniqueness decides even between two processes queueing at once, so a
+    caller may use the key as its claim (the weekly post: one per channel and week).
+    """
+    item = Outbox(
+        idempotency_key=key,
+        kind=OutboxKind.webhook,
+        recipient=name[:254],
+        subject=summary[:300],
+        body_text="",
+        url=url,
+        payload=payload,
+        format=format,
+        signing_secret=signing_secret,
+    )
+    try:
+        with session.begin_nested():
+            session.add(item)
+    except IntegrityError:
+        return None
+    return item
+
+
+def retry_failed(session: Session, *, item_id: int, actor: audit.Actor) -> bool:
+    """Give a parked (failed) row its attempts again, due now; audited.
+
+    False if the row is not failed (already retried, or never parked).
+    """
+    now = utcnow()
+    retried = session.exec(
+        update(Outbox)
+        .where(col(Outbox.id) == item_id, col(Outbox.status) == OutboxStatus.failed)
+        .values(status=OutboxStatus.pending, attempts=0, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if retried:
+        audit.record(
+            session,
+            actor=actor,
+            action="outbox.retried",
+            entity="outbox",
+            entity_id=item_id,
+            before={"status": OutboxStatus.failed.value},
+            after={"status": OutboxStatus.pending.value},
+        )
+    return bool(retried)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -219,9 +282,12 @@ def send_claimed(session: Session, claims: list[Claim], *, now: datetime) -> int
             log.info("e-mail %s: another sender has taken it over, not sending it", item.id)
             continue
         try:
-            sender.send(build_message(item, sender=settings.mail_from))
-        except Exception as error:  # SMTP and network errors alike: try again later
-            log.warning("e-mail %s to %s failed: %s", item.id, item.recipient, error)
+            if item.kind == OutboxKind.webhook:
+                webhooks.post(item, now=clock())
+            else:
+                sender.send(build_message(item, sender=settings.mail_from))
+        except Exception as error:  # SMTP, HTTP and network errors alike: try again later
+            log.warning("%s %s to %s failed: %s", item.kind, item.id, item.recipient, error)
             error_text = f"{type(error).__name__}: {error}"
             mark_failed_attempt(session, claim, error=error_text, now=clock())
         else:

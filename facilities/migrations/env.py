@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import facilities.channels.models
 import facilities.charging.models
 import facilities.core.models
 import facilities.requests.models  # noqa: F401  (imports park and accounts models too)

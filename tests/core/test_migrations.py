@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+import facilities.channels.models
 import facilities.core.models
 import facilities.requests.models  # noqa: F401  (every table on the metadata)
 from facilities.core.db import make_engine

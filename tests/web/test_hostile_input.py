@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
 from facilities.accounts.admin import UserForm
+from facilities.channels.channels import ChannelForm
 from facilities.charging.registry import ChargerForm
 from facilities.extensions import limiter
 from facilities.park.buildings import BuildingForm
@@ -151,6 +152,7 @@ STATUS_FIELDS = tuple(StatusForm.model_fields)
 TENANT_FIELDS = tuple(TenantForm.model_fields)
 USER_FIELDS = tuple(UserForm.model_fields)
 RESPONSE_TEMPLATE_FIELDS = tuple(ResponseTemplateForm.model_fields)
+CHANNEL_FIELDS = tuple(ChannelForm.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -361,6 +363,17 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("charging_staff.qr_sheet", "GET"): Route(
         "/staff/buildings/{building}/qr-sheet", runs_for=("staff",)
     ),
+    # admins only (their hostile input: tests/channels/test_admin.py)
+    ("admin.channels_page", "GET"): Route("/admin/channels", runs_for=()),
+    ("admin.add_channel", "POST"): Route("/admin/channels", CHANNEL_FIELDS, runs_for=()),
+    ("admin.edit_channel", "GET"): Route("/admin/channels/1", runs_for=()),
+    ("admin.save_existing_channel", "POST"): Route(
+        "/admin/channels/1", CHANNEL_FIELDS, runs_for=()
+    ),
+    ("admin.toggle_channel", "POST"): Route("/admin/channels/1/active", ("active",), runs_for=()),
+    ("admin.test_channel", "POST"): Route("/admin/channels/1/test", runs_for=()),
+    ("admin.outbox_page", "GET"): Route("/admin/outbox", ("page",), runs_for=()),
+    ("admin.retry_outbox_item", "POST"): Route("/admin/outbox/1/retry", runs_for=()),
     ("admin.response_templates_page", "GET"): Route("/admin/templates", runs_for=()),
     ("admin.add_response_template", "POST"): Route(
         "/admin/templates", RESPONSE_TEMPLATE_FIELDS, runs_for=()

@@ -438,6 +438,32 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
         Case("/admin/templates/999999/active",   Expect(SIGN_IN,   403,         403,         403,         403,        404),
              form={"active": "1"}),
     ],
+    # Channels and the outbox's failed rows: admins only (tests/channels/test_admin.py).
+    ("admin.channels_page", "GET"): [
+        Case("/admin/channels",                  Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.add_channel", "POST"): [  # an empty form
+        Case("/admin/channels",                  Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.edit_channel", "GET"): [
+        Case("/admin/channels/999999",           Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.save_existing_channel", "POST"): [
+        Case("/admin/channels/999999",           Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.toggle_channel", "POST"): [
+        Case("/admin/channels/999999/active",    Expect(SIGN_IN,   403,         403,         403,         403,        404),
+             form={"active": "1"}),
+    ],
+    ("admin.test_channel", "POST"): [
+        Case("/admin/channels/999999/test",      Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.outbox_page", "GET"): [
+        Case("/admin/outbox",                    Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.retry_outbox_item", "POST"): [
+        Case("/admin/outbox/999999/retry",       Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
     ("staff.use_response_template", "POST"): [  # no template chosen: the form again
         Case("/staff/requests/{private}/response-template", Expect(SIGN_IN, 403, 403,        403,         422,        422)),
         Case("/staff/requests/{missing}/response-template", Expect(SIGN_IN, 403, 403,        403,         404,        404)),

@@ -1,0 +1,1 @@
+"""Channels: admin-configured outbound webhooks that receive the park's public news."""
