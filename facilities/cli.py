@@ -309,10 +309,48 @@ def ocpi_pull_command() -> None:
         sys.exit(1)
 
 
-@cli.command("run-job")
-@click.argument("job_id")
-def run_job_command(job_id: str) -> None:
-    """Run one scheduled job now, once (ignores the scheduler's lease)."""
+@cli.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs: what they are, how they last ran, and running one now."""
+
+
+@jobs_group.command("list")
+def jobs_list_command() -> None:
+    """Every job: id, schedule, last run (park time) and its outcome."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from facilities.core.models import JobRun
+    from facilities.schedule import JOBS
+    from facilities.settings import get_settings
+
+    settings = get_settings()
+    zone = ZoneInfo(settings.timezone)
+    with session_scope(get_engine()) as session:
+        latest = select(func.max(JobRun.id)).group_by(col(JobRun.job_id)).scalar_subquery()
+        runs = {
+            run.job_id: run
+            for run in session.exec(select(JobRun).where(col(JobRun.id).in_(latest)))
+        }
+    width = max(len(job.id) for job in JOBS)
+    for job in JOBS:
+        seconds = job.interval_seconds or settings.scheduler_interval_seconds
+        run = runs.get(job.id)
+        last = (
+            f"{run.started_at.astimezone(zone):%Y-%m-%d %H:%M:%S}  {run.outcome}, {run.items} items"
+            if run
+            else "never run"
+        )
+        click.echo(f"{job.id:<{width}}  every {seconds:>6} s  {last}")
+
+
+@jobs_group.command("run")
+@click.argument("job_id", metavar="NAME")
+def jobs_run_command(job_id: str) -> None:
+    """Run the job NAME now, once, recorded as a job run (ignores the scheduler's lease;
+    jobs claim their rows, so nothing goes out twice)."""
     from facilities.core.jobs import run_job
     from facilities.core.scheduler import holder_name
     from facilities.schedule import JOBS_BY_ID
@@ -323,7 +361,12 @@ def run_job_command(job_id: str) -> None:
     run = run_job(_the_app(), job, holder=holder_name())
     click.echo(f"{job.id}: {run.outcome}, {run.items} items")
     if run.outcome != "ok":
+        click.echo(run.detail, err=True)
         sys.exit(1)
+
+
+# The older spelling, kept for scripts that use it.
+cli.add_command(jobs_run_command, "run-job")
 
 
 @cli.command("scheduler")

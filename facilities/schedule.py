@@ -1,4 +1,4 @@
-"""Every domain's jobs in one list, for `facilities scheduler` and `facilities run-job`."""
+"""Every domain's jobs in one list, for `facilities scheduler` and `facilities jobs run`."""
 
 from __future__ import annotations
 

@@ -88,6 +88,19 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(default=0, ge=0, le=5)  # load balancers in front, for client IPs
     remember_days: int = Field(default=30, ge=1, le=365)  # "keep me signed in" lasts this long
     scheduler_interval_seconds: int = Field(default=30, ge=1)
+    # How long a scheduler's lease lasts unrenewed (a standby takes over after it);
+    # 0: three intervals, at least 30 seconds.
+    scheduler_lease_seconds: int = Field(default=0, ge=0)
+    # The follow-up jobs (requests.follow_up): a planned or active request without a
+    # public update this many days is flagged to staff; a deadline this many hours away
+    # warns the assignee; this many days after Done the sender is asked "is it fixed?"
+    # (the link works this many days); personal data of requests closed this many months
+    # ago is removed.
+    stale_after_days: int = Field(default=30, ge=1, le=365)
+    sla_warning_hours: int = Field(default=4, ge=1, le=24 * 14)
+    fixed_question_after_days: int = Field(default=7, ge=1, le=90)
+    fixed_link_days: int = Field(default=30, ge=1, le=365)
+    retention_months: int = Field(default=24, ge=1, le=120)
     per_page: int = Field(default=20, ge=1, le=200)
     # EV charging: a charger out of order this long opens a fault request by itself; a
     # status not heard of (no push, no pull) this long is shown as unknown.

@@ -26,7 +26,7 @@ class Job:
 
 
 # The infrastructure's own jobs; each domain's jobs.py has its list, and the entry points
-# (`facilities scheduler`, `facilities run-job`) hand the scheduler all of them.
+# (`facilities scheduler`, `facilities jobs run`) hand the scheduler all of them.
 JOBS: tuple[Job, ...] = (Job(id="send-outbox", function=outbox.send_outbox),)
 
 

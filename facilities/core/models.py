@@ -120,4 +120,5 @@ class SchedulerLease(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=120)
+    acquired_at: datetime | None = None  # when this holder took it (renewals keep it)
     expires_at: datetime

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from facilities.core.db import get_engine, session_scope
 from facilities.core.jobs import Job, run_job
 from facilities.core.models import JobRun, SchedulerLease, utcnow
-from facilities.settings import get_settings
+from facilities.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -50,7 +50,11 @@ def acquire_lease(
     if previous is None:
         try:
             with session.begin_nested():
-                session.add(SchedulerLease(name=LEASE_NAME, holder=holder, expires_at=now + ttl))
+                session.add(
+                    SchedulerLease(
+                        name=LEASE_NAME, holder=holder, acquired_at=now, expires_at=now + ttl
+                    )
+                )
         except IntegrityError:  # another process inserted it first
             return False
         return True
@@ -61,7 +65,12 @@ def acquire_lease(
             col(SchedulerLease.holder) == previous,  # unchanged since we looked
             or_(col(SchedulerLease.holder) == holder, col(SchedulerLease.expires_at) < now),
         )
-        .values(holder=holder, expires_at=now + ttl)
+        # a renewal keeps when the holder took the lease; a takeover starts it anew
+        .values(
+            holder=holder,
+            expires_at=now + ttl,
+            **({} if previous == holder else {"acquired_at": now}),
+        )
     ).rowcount
     if taken and previous != holder:
         _abandon_runs(session, holder=previous, taken_by=holder, now=now)
@@ -71,7 +80,7 @@ def acquire_lease(
 def _abandon_runs(session: Session, *, holder: str, taken_by: str, now: datetime) -> None:
     """Close the runs a scheduler left running when it lost the lease.
 
-    Only that holder's runs: `facilities run-job` runs jobs under holders of its own,
+    Only that holder's runs: `facilities jobs run` runs jobs under holders of its own,
     without the lease.
     """
     abandoned = session.exec(
@@ -106,6 +115,12 @@ def run_if_leader(app: Flask, job: Job, holder: str, ttl_seconds: int) -> None:
         log.debug("job %s: standing by, another scheduler holds the lease", job.id)
 
 
+def lease_seconds(settings: Settings, interval: int | None = None) -> int:
+    """How long a lease lasts unrenewed: the setting, or three intervals (at least 30 s)."""
+    interval = interval or settings.scheduler_interval_seconds
+    return settings.scheduler_lease_seconds or max(3 * interval, 30)
+
+
 def build_scheduler(
     app: Flask, jobs: Sequence[Job], *, holder: str, background: bool = False
 ) -> BaseScheduler:
@@ -121,7 +136,7 @@ def build_scheduler(
             seconds=interval,
             id=job.id,
             name=job.id,
-            args=(app, job, holder, max(3 * interval, 30)),
+            args=(app, job, holder, lease_seconds(settings, interval)),
             replace_existing=True,
             coalesce=True,
             max_instances=1,

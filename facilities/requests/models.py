@@ -209,6 +209,17 @@ class ServiceRequest(ServiceRequestBase, table=True):
     answers: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
+    # What the follow-up jobs (requests.follow_up) did, so that each thing goes once:
+    # flagged as stale; warned of and escalated for which deadline (its due moment);
+    # asked "is it fixed?" (the one-click link's hash, the answer); personal data removed.
+    stale_flagged_at: datetime | None = None
+    sla_warned_due_at: datetime | None = None
+    sla_escalated_due_at: datetime | None = None
+    fixed_asked_at: datetime | None = None
+    fixed_token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    fixed_answer: str | None = Field(default=None, max_length=10)  # "yes" or "no"
+    fixed_answered_at: datetime | None = None
+    anonymised_at: datetime | None = None
 
     category: Category = Relationship()
     building: Building | None = Relationship()

@@ -20,12 +20,14 @@ def init_app(app: Flask) -> None:
     from facilities.web import (
         admin,
         admin_channels,  # noqa: F401  # adds its routes to admin's blueprint
+        admin_jobs,  # noqa: F401  # adds its routes to admin's blueprint
         admin_park,  # noqa: F401  # adds its routes to admin's blueprint
         admin_responses,  # noqa: F401  # adds its routes to admin's blueprint
         auth,
         charging_public,
         charging_staff,
         dashboard,
+        fixed,  # noqa: F401  # adds its routes to public's blueprint
         public,
         staff,
         staff_entry,  # noqa: F401  # adds its routes to staff's blueprint

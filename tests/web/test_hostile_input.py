@@ -321,6 +321,11 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/tenant/requests/questions", ("category_id",), runs_for=("member",)
     ),
     # admins only: the staff persona is refused before the view runs
+    ("admin.jobs_page", "GET"): Route("/admin/jobs", runs_for=()),
+    ("admin.job_page", "GET"): Route("/admin/jobs/send-outbox", runs_for=()),
+    ("admin.run_job_now", "POST"): Route("/admin/jobs/send-outbox/run", runs_for=()),
+    ("public.fixed_page", "GET"): Route("/fixed/x", ("answer",)),
+    ("public.answer_fixed_page", "POST"): Route("/fixed/x", ("answer",)),
     ("admin.categories_page", "GET"): Route("/admin/categories", runs_for=()),
     ("admin.edit_category", "GET"): Route("/admin/categories/x", runs_for=()),
     ("admin.save_existing_category", "POST"): Route(

@@ -464,6 +464,26 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("admin.retry_outbox_item", "POST"): [
         Case("/admin/outbox/999999/retry",       Expect(SIGN_IN,   403,         403,         403,         403,        404)),
     ],
+    ("admin.jobs_page", "GET"): [
+        Case("/admin/jobs",                      Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.job_page", "GET"): [
+        Case("/admin/jobs/flag-stale-requests",  Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+        Case("/admin/jobs/no-such-job",          Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.run_job_now", "POST"): [  # runs the job (nothing is due) and shows its runs
+        Case("/admin/jobs/flag-stale-requests/run", Expect(SIGN_IN, 403,       403,         403,         403,        Redirect("/admin/jobs/flag-stale-requests"))),
+        Case("/admin/jobs/no-such-job/run",      Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    # The sender's "is it fixed?" link (tests/requests/test_follow_up_jobs.py): a link we
+    # did not send answers 410 to everyone.
+    ("public.fixed_page", "GET"): [
+        Case("/fixed/not-a-link-we-sent",        Expect(410,       410,         410,         410,         410,        410)),
+    ],
+    ("public.answer_fixed_page", "POST"): [
+        Case("/fixed/not-a-link-we-sent",        Expect(410,       410,         410,         410,         410,        410),
+             form={"answer": "no"}),
+    ],
     ("staff.use_response_template", "POST"): [  # no template chosen: the form again
         Case("/staff/requests/{private}/response-template", Expect(SIGN_IN, 403, 403,        403,         422,        422)),
         Case("/staff/requests/{missing}/response-template", Expect(SIGN_IN, 403, 403,        403,         404,        404)),
