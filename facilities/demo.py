@@ -6,7 +6,7 @@ import io
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from PIL import Image, ImageDraw
 from sqlmodel import Session, select
@@ -45,6 +45,7 @@ from facilities.requests.saved_views import save_view
 from facilities.requests.supports import support_request
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.triage import triage_request
+from facilities.requests.works import ScheduledWorkForm, add_work
 
 SITE_CODE = "DIGIPOLIS"
 DEMO_PASSWORD = "kemi-demo-2026"
@@ -706,6 +707,7 @@ def _load_requests(session, *, users, categories, buildings, now, storage) -> Se
             )
     _load_history(session, users=users, categories=categories, buildings=buildings, now=now)
     _schedule_posts(session, created["ev"], staff=staff, now=now)
+    _schedule_works(session, created, staff=staff, now=now)
     _support(session, created=created, users=users, now=now)
     _enter_workshop(session, users=users, categories=categories, buildings=buildings, now=now)
     for name, query in SAVED_VIEWS:
@@ -906,6 +908,45 @@ def _schedule_posts(session, ev: ServiceRequest, *, staff, now) -> None:
                 publish_at=now + delay,
             ),
             now=now,
+        )
+
+
+def _schedule_works(session, created: dict[str, ServiceRequest], *, staff, now) -> None:
+    """Works in the coming spring, for the request pages and the works calendar."""
+    spring = now.year + (1 if now.month >= 4 else 0)
+    for key, names, days, note in (
+        (
+            "ev",
+            {
+                "fi": "Sensorin pysäköintialue suljettu latauspisteiden asennuksen ajan",
+                "en": "Sensori's parking area closed for the chargers' installation",
+                "sv": "Sensoris parkeringsområde stängt medan laddpunkterna installeras",
+            },
+            (date(spring, 4, 12), date(spring, 4, 14)),
+            "Pääoven edusta; pysäköi Halli 5:n taakse",
+        ),
+        (
+            "bikes",
+            {
+                "fi": "Pyöräkatoksen perustustyöt Innovaattorin sisäänkäynnillä",
+                "en": "Foundations for the bike shelter at Innovaattori's entrance",
+            },
+            (date(spring, 5, 4), date(spring, 5, 6)),
+            "Sisäänkäynti kiertää pohjoispäädyn kautta",
+        ),
+    ):
+        add_work(
+            session,
+            actor=staff,
+            service_request=created[key],
+            data=ScheduledWorkForm(
+                name_fi=names["fi"],
+                name_en=names.get("en", ""),
+                name_sv=names.get("sv", ""),
+                starts_on=days[0],
+                ends_on=days[1],
+                location_note=note,
+            ),
         )
 
 

@@ -412,3 +412,33 @@ class SavedView(SQLModel, table=True):
     name: str = Field(max_length=60)
     query: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduledWork(SQLModel, table=True):
+    """Work on a request's behalf on given park dates ("the parking area is closed for
+    the chargers' installation 12.–14.4."), shown on its page and in the works calendar.
+
+    `names` is {"fi": ..., "en": ..., "sv": ...} (Finnish required), as Category.names.
+    """
+
+    __tablename__ = "scheduled_work"
+    __table_args__ = (
+        sa.CheckConstraint("ends_on >= starts_on", name="ck_scheduled_work_dates"),
+        sa.Index("ix_scheduled_work_request_starts", "request_id", "starts_on"),
+        sa.Index("ix_scheduled_work_starts", "starts_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", ondelete="CASCADE")
+    names: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    starts_on: date
+    ends_on: date
+    location_note: str = Field(default="", max_length=300)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    request: ServiceRequest = Relationship()
+
+
+watch(ScheduledWork)  # the request page and the calendars show them

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         charging_public,
         charging_staff,
         dashboard,
+        feeds,
         fixed,  # noqa: F401  # adds its routes to public's blueprint
         public,
         staff,
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
         staff_responses,  # noqa: F401  # adds its routes to staff's blueprint
         staff_scheduled,  # noqa: F401  # adds its routes to staff's blueprint
         staff_views,  # noqa: F401  # adds its routes to staff's blueprint
+        staff_works,  # noqa: F401  # adds its routes to staff's blueprint
         tenant,
     )
 
@@ -44,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(tenant.blueprint)
     app.register_blueprint(staff.blueprint)
     app.register_blueprint(dashboard.blueprint)
+    app.register_blueprint(feeds.blueprint)
     app.register_blueprint(charging_public.blueprint)
     app.register_blueprint(charging_staff.blueprint)
     app.register_blueprint(admin.blueprint)

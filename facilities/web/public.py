@@ -47,6 +47,7 @@ from facilities.requests.supports import (
     withdraw_support,
 )
 from facilities.requests.timeline import timeline
+from facilities.requests.works import works_of
 from facilities.settings import SUPPORTED_LOCALES, get_settings
 from facilities.web.access import person_key, public, signed_in, tenant_only
 from facilities.web.caching import per_generation, shared_page
@@ -219,6 +220,7 @@ def _request_page(service_request, *, comment: str = "", errors: dict | None = N
         demand=public_request_demand(demand_of_request(db, service_request)),
         access=access,
         updates=timeline(db, service_request, kinds=reader.timeline_kinds),
+        works=works_of(db, service_request),
         files=attachments_of(db, service_request, with_comments=reader.insider),
         answers=answer_rows(
             questions_of(db, service_request.category_id, include_retired=True),

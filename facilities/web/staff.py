@@ -42,6 +42,7 @@ from facilities.requests.saved_views import views_of
 from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
+from facilities.requests.works import works_of
 from facilities.requests.triage import BulkChange, bulk_triage, triage_request
 from facilities.requests.workflow import allowed_targets
 from facilities.settings import get_settings
@@ -492,6 +493,7 @@ def _details_context(service_request: ServiceRequest) -> dict:
         "companies": supporting_companies(db, service_request),
         "response_templates": templates_for(db, service_request.category_id),
         "sender_language": sender_language(service_request),
+        "works": works_of(db, service_request),
     }
 
 

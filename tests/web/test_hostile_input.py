@@ -23,6 +23,7 @@ from facilities.channels.channels import ChannelForm
 from facilities.charging.registry import ChargerForm
 from facilities.extensions import limiter
 from facilities.park.buildings import BuildingForm
+from facilities.requests.works import ScheduledWorkForm
 from facilities.park.categories import CategoryForm
 from facilities.park.questions import QuestionForm
 from facilities.park.tenants import TenantForm
@@ -153,6 +154,7 @@ TENANT_FIELDS = tuple(TenantForm.model_fields)
 USER_FIELDS = tuple(UserForm.model_fields)
 RESPONSE_TEMPLATE_FIELDS = tuple(ResponseTemplateForm.model_fields)
 CHANNEL_FIELDS = tuple(ChannelForm.model_fields)
+WORK_FIELDS = tuple(ScheduledWorkForm.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -403,6 +405,25 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("staff.cancel_scheduled_update", "POST"): Route(
         "/staff/requests/{ref}/scheduled/1/cancel", runs_for=("staff",)
+    ),
+    ("feeds.updates_feed", "GET"): Route("/feeds/updates.atom", ("lang",)),
+    ("feeds.category_feed", "GET"): Route("/feeds/categories/x.atom", ("lang",)),
+    ("feeds.building_feed", "GET"): Route("/feeds/buildings/{building}.atom", ("lang",)),
+    ("feeds.request_feed", "GET"): Route("/requests/{ref}/updates.atom", ("lang",)),
+    ("feeds.works_calendar", "GET"): Route("/feeds/works.ics", ("lang",)),
+    ("feeds.building_works_calendar", "GET"): Route(
+        "/feeds/buildings/{building}/works.ics", ("lang",)
+    ),
+    ("staff.new_work_page", "GET"): Route("/staff/requests/{ref}/works/new", runs_for=("staff",)),
+    ("staff.add_work_view", "POST"): Route(
+        "/staff/requests/{ref}/works", WORK_FIELDS, runs_for=("staff",)
+    ),
+    ("staff.edit_work_page", "GET"): Route("/staff/requests/{ref}/works/1", runs_for=("staff",)),
+    ("staff.save_work_view", "POST"): Route(
+        "/staff/requests/{ref}/works/1", WORK_FIELDS, runs_for=("staff",)
+    ),
+    ("staff.delete_work_view", "POST"): Route(
+        "/staff/requests/{ref}/works/1/delete", runs_for=("staff",)
     ),
 }
 ROUTE_KEYS = sorted(ROUTES)

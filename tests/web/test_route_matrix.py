@@ -498,6 +498,47 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("staff.cancel_scheduled_update", "POST"): [
         Case("/staff/requests/{missing}/scheduled/1/cancel", Expect(SIGN_IN, 403, 403,       403,         404,        404)),
     ],
+    # Feeds are for anyone, and only of public requests: a private request's is a 404 for all.
+    ("feeds.updates_feed", "GET"): [
+        Case("/feeds/updates.atom",              Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("feeds.category_feed", "GET"): [
+        Case("/feeds/categories/{category}.atom", Expect(200,      200,         200,         200,         200,        200)),
+        Case("/feeds/categories/nowhere.atom",   Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("feeds.building_feed", "GET"): [
+        Case("/feeds/buildings/{building}.atom", Expect(200,       200,         200,         200,         200,        200)),
+        Case("/feeds/buildings/NOWHERE.atom",    Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("feeds.request_feed", "GET"): [
+        Case("/requests/{public}/updates.atom",  Expect(200,       200,         200,         200,         200,        200)),
+        Case("/requests/{private}/updates.atom", Expect(404,       404,         404,         404,         404,        404)),
+        Case("/requests/{missing}/updates.atom", Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("feeds.works_calendar", "GET"): [
+        Case("/feeds/works.ics",                 Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("feeds.building_works_calendar", "GET"): [
+        Case("/feeds/buildings/{building}/works.ics", Expect(200,  200,         200,         200,         200,        200)),
+        Case("/feeds/buildings/NOWHERE/works.ics", Expect(404,     404,         404,         404,         404,        404)),
+    ],
+    ("staff.new_work_page", "GET"): [
+        Case("/staff/requests/{private}/works/new", Expect(SIGN_IN, 403,        403,         403,         200,        200)),
+        Case("/staff/requests/{missing}/works/new", Expect(SIGN_IN, 403,        403,         403,         404,        404)),
+    ],
+    ("staff.add_work_view", "POST"): [  # an empty form
+        Case("/staff/requests/{private}/works",  Expect(SIGN_IN,   403,         403,         403,         422,        422)),
+        Case("/staff/requests/{missing}/works",  Expect(SIGN_IN,   403,         403,         403,         404,        404)),
+    ],
+    ("staff.edit_work_page", "GET"): [
+        Case("/staff/requests/{public}/works/999999", Expect(SIGN_IN, 403,      403,         403,         404,        404)),
+    ],
+    ("staff.save_work_view", "POST"): [
+        Case("/staff/requests/{public}/works/999999", Expect(SIGN_IN, 403,      403,         403,         404,        404)),
+    ],
+    ("staff.delete_work_view", "POST"): [
+        Case("/staff/requests/{public}/works/999999/delete", Expect(SIGN_IN, 403, 403,       403,         404,        404)),
+    ],
     ("charging_staff.operators_page", "GET"): [
         Case("/staff/ocpi",                      Expect(SIGN_IN,   403,         403,         403,         403,        200)),
     ],
