@@ -49,7 +49,7 @@ from facilities.requests.supports import (
 from facilities.requests.timeline import timeline
 from facilities.requests.works import works_of
 from facilities.settings import SUPPORTED_LOCALES, get_settings
-from facilities.web.access import person_key, public, signed_in, tenant_only
+from facilities.web.access import person_key, public, signed_in, tenant_only, wants_json
 from facilities.web.caching import per_generation, shared_page
 from facilities.web.files import stored_file
 from facilities.web.htmx import render, render_fragment, wants_fragment
@@ -153,6 +153,8 @@ def changelog_page():
     """Finished public work, one month per page (`?month=2026-11`), newest first."""
     typed = request.args.get("month", "")[:20]
     month = parse_month(typed) if typed else None
+    if typed and month is None and wants_json():
+        abort(404)  # machines get the usual error; people the newest month and a word
     now = utcnow()
     settings = get_settings()
     found = changelog(
