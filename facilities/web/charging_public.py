@@ -156,7 +156,8 @@ def _conditional(response: Response) -> Response:
     if signed:
         body = body.replace(signed.encode(), b"") + str(session.get(field, "")).encode()
     response.set_etag(hashlib.sha256(body).hexdigest()[:20], weak=True)
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns it into a 304 in place
+    return response
 
 
 def _charger_or_404(code: str) -> Charger:
