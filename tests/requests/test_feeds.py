@@ -382,3 +382,17 @@ def test_calendar_holds_works_of_the_newest_dates_first(db, park):
         )
     db.commit()
     assert [work.starts_on.day for work in public_works(db, limit=2)] == [21, 11]
+
+
+def test_pages_name_their_feeds_for_autodiscovery(client, db, park):
+    add_work(db, actor=park["staff"], service_request=park["ev"], data=_form())
+    db.commit()
+    atom = 'rel="alternate" type="application/atom+xml"'
+    roadmap = client.get("/?category=ev-charging").get_data(as_text=True)
+    assert atom in roadmap and 'href="/feeds/categories/ev-charging.atom"' in roadmap
+    assert 'href="/feeds/works.ics"' in roadmap  # "Add to a calendar"
+    building = client.get("/buildings/SENSORI").get_data(as_text=True)
+    assert 'href="/feeds/buildings/SENSORI.atom"' in building
+    assert 'href="/feeds/buildings/SENSORI/works.ics"' in building
+    private = client.get(f"/requests/{park['secret'].reference}")
+    assert private.status_code == 404
