@@ -96,12 +96,11 @@ def post_to_channels(
     """
     if service_request.visibility != Visibility.public or entry.published_at is None:
         return
-    wants = (
-        Channel.wants_status_changes
-        if entry.kind == UpdateKind.status_change
-        else Channel.wants_updates
-    )
-    if entry.kind not in (UpdateKind.status_change, UpdateKind.public_update):
+    if entry.kind == UpdateKind.status_change:
+        wants = Channel.wants_status_changes
+    elif entry.kind == UpdateKind.public_update:
+        wants = Channel.wants_updates
+    else:
         return
     channels = session.exec(
         select(Channel).where(col(Channel.active).is_(True), col(wants).is_(True))
