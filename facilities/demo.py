@@ -46,6 +46,8 @@ from facilities.requests.supports import support_request
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.triage import triage_request
 from facilities.requests.works import ScheduledWorkForm, add_work
+from facilities.subscriptions.models import Frequency, Subscription, SubscriptionScope
+from facilities.subscriptions.subscribing import new_token
 
 SITE_CODE = "DIGIPOLIS"
 DEMO_PASSWORD = "kemi-demo-2026"
@@ -642,6 +644,7 @@ def load_demo_data(
         users=users,
         ev_request=ev,
     )
+    _add_subscribers(session, categories=categories, now=now)
     _add_news_channel(session)
     return True
 
@@ -666,6 +669,34 @@ def _add_news_channel(session: Session) -> None:
         ),
     )
     channel.active = False
+
+
+def _add_subscribers(session: Session, *, categories: dict[str, Category], now: datetime) -> None:
+    """People following the park by e-mail without an account, added after the history so
+    that it mails nobody: neighbours follow EV charging as it happens or daily, the news
+    editor gets everything in a weekly digest (all confirmed already; the e-mails appear
+    in the console)."""
+    ev_charging = categories["ev-charging"].id or 0
+    followers = [
+        ("naapuri@example.fi", SubscriptionScope.category, ev_charging, Frequency.immediate, "fi"),
+        ("uutiset@digipolis.example", SubscriptionScope.everything, 0, Frequency.weekly, "fi"),
+        ("neighbour@example.com", SubscriptionScope.category, ev_charging, Frequency.daily, "en"),
+    ]
+    for email, scope, target_id, frequency, language in followers:
+        subscription = Subscription(
+            email=email,
+            scope=scope,
+            target_id=target_id,
+            frequency=frequency,
+            language=language,
+            token_salt="",
+            token_hash="",
+            created_at=now,
+            confirmed_at=now,
+        )
+        new_token(subscription)
+        session.add(subscription)
+    session.flush()
 
 
 def _load_requests(session, *, users, categories, buildings, now, storage) -> ServiceRequest:

@@ -7,9 +7,14 @@ from facilities.charging import jobs as charging_jobs
 from facilities.core import jobs as core_jobs
 from facilities.core.jobs import Job
 from facilities.requests import jobs as request_jobs
+from facilities.subscriptions import jobs as subscription_jobs
 
 # Publishing first: the e-mails it queues go out in the same round.
 JOBS: tuple[Job, ...] = (
-    request_jobs.JOBS + charging_jobs.JOBS + channel_jobs.JOBS + core_jobs.JOBS
+    request_jobs.JOBS
+    + charging_jobs.JOBS
+    + channel_jobs.JOBS
+    + subscription_jobs.JOBS
+    + core_jobs.JOBS
 )
 JOBS_BY_ID = {job.id: job for job in JOBS}

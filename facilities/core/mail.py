@@ -42,6 +42,8 @@ def build_message(item: Outbox, *, sender: str) -> EmailMessage:
     message["Subject"] = " ".join(item.subject.split())  # a header is one line
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = message_id(item, sender=sender)
+    for name, value in (item.headers or {}).items():
+        message[name] = " ".join(value.split())  # one line each, as the subject
     message.set_content(item.body_text)
     return message
 

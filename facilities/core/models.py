@@ -67,6 +67,7 @@ class Outbox(SQLModel, table=True):
     recipient: str = Field(max_length=254)
     subject: str = Field(max_length=300)
     body_text: str = Field(sa_type=sa.Text)
+    headers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))  # e-mail's extra
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=enum_type(OutboxStatus))
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)

@@ -49,6 +49,7 @@ class Email:
     key: str
     to: Recipient
     context: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] | None = None  # extra headers, e.g. List-Unsubscribe
 
 
 def queue(session: Session, emails: list[Email]) -> int:
@@ -64,7 +65,12 @@ def queue(session: Session, emails: list[Email]) -> int:
             subject = render_template(f"email/{email.name}/subject.txt", **context)
             body = render_template(f"email/{email.name}/body.txt", **context)
         item = enqueue_email(
-            session, key=email.key, recipient=email.to.address, subject=subject, body_text=body
+            session,
+            key=email.key,
+            recipient=email.to.address,
+            subject=subject,
+            body_text=body,
+            headers=email.headers,
         )
         queued += item is not None
     return queued
@@ -76,12 +82,24 @@ def absolute_url(path: str) -> str:
 
 
 def enqueue_email(
-    session: Session, *, key: str, recipient: str, subject: str, body_text: str
+    session: Session,
+    *,
+    key: str,
+    recipient: str,
+    subject: str,
+    body_text: str,
+    headers: dict[str, str] | None = None,
 ) -> Outbox | None:
     """Queue one e-mail; a second call with the same key queues nothing."""
     if session.exec(select(Outbox.id).where(Outbox.idempotency_key == key)).first() is not None:
         return None
-    item = Outbox(idempotency_key=key, recipient=recipient, subject=subject, body_text=body_text)
+    item = Outbox(
+        idempotency_key=key,
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        headers=headers or None,
+    )
     session.add(item)
     session.flush()
     return item

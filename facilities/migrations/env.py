@@ -10,6 +10,7 @@ import facilities.channels.models
 import facilities.charging.models
 import facilities.core.models
 import facilities.requests.models  # noqa: F401  (imports park and accounts models too)
+import facilities.subscriptions.models
 from facilities.core.migrate import include_name
 
 config = context.config

@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
         staff_scheduled,  # noqa: F401  # adds its routes to staff's blueprint
         staff_views,  # noqa: F401  # adds its routes to staff's blueprint
         staff_works,  # noqa: F401  # adds its routes to staff's blueprint
+        subscriptions,
         tenant,
     )
 
@@ -50,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(charging_public.blueprint)
     app.register_blueprint(charging_staff.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(subscriptions.blueprint)
     auth.init_login(app)
     errors.init_app(app)
     templating.init_app(app)

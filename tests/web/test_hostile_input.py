@@ -425,6 +425,23 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("staff.delete_work_view", "POST"): Route(
         "/staff/requests/{ref}/works/1/delete", runs_for=("staff",)
     ),
+    ("subscriptions.subscribe_page", "GET"): Route("/subscribe", ("scope", "id")),
+    ("subscriptions.subscribe_page", "POST"): Route(
+        "/subscribe", ("scope", "id", "email", "frequency", "language")
+    ),
+    ("subscriptions.confirm", "GET"): Route("/subscriptions/confirm/x"),
+    ("subscriptions.confirm", "POST"): Route("/subscriptions/confirm/x"),
+    ("subscriptions.unsubscribe", "GET"): Route("/subscriptions/unsubscribe/x"),
+    ("subscriptions.unsubscribe", "POST"): Route("/subscriptions/unsubscribe/x"),
+    ("subscriptions.account_page", "GET"): Route(
+        "/account/subscriptions", runs_for=("member", "staff")
+    ),
+    ("subscriptions.change_subscription", "POST"): Route(
+        "/account/subscriptions/1", ("frequency",), runs_for=("member", "staff")
+    ),
+    ("subscriptions.end_subscription", "POST"): Route(
+        "/account/subscriptions/1/delete", runs_for=("member", "staff")
+    ),
 }
 ROUTE_KEYS = sorted(ROUTES)
 

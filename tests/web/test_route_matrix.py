@@ -551,6 +551,39 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("charging_staff.toggle_pull", "POST"): [
         Case("/staff/ocpi/999/pull",             Expect(SIGN_IN,   403,         403,         403,         403,        404)),
     ],
+    # E-mail subscriptions: anyone follows public things; links work by their token only.
+    ("subscriptions.subscribe_page", "GET"): [
+        Case("/subscribe",                       Expect(200,       200,         200,         200,         200,        200)),
+        Case("/subscribe?scope=category&id={category}", Expect(200, 200,        200,         200,         200,        200)),
+        Case("/subscribe?scope=request&id={public}",    Expect(200, 200,        200,         200,         200,        200)),
+        Case("/subscribe?scope=request&id={private}",   Expect(404, 404,        404,         404,         404,        404)),
+    ],
+    ("subscriptions.subscribe_page", "POST"): [  # no such frequency: the form again
+        Case("/subscribe",                       Expect(422,       422,         422,         422,         422,        422),
+             form={"scope": "everything", "frequency": "hourly"}),
+    ],
+    ("subscriptions.confirm", "GET"): [
+        Case("/subscriptions/confirm/nope",      Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("subscriptions.confirm", "POST"): [
+        Case("/subscriptions/confirm/nope",      Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("subscriptions.unsubscribe", "GET"): [
+        Case("/subscriptions/unsubscribe/nope",  Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("subscriptions.unsubscribe", "POST"): [  # idempotent: none left is the same as done
+        Case("/subscriptions/unsubscribe/nope",  Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("subscriptions.account_page", "GET"): [
+        Case("/account/subscriptions",           Expect(SIGN_IN,   200,         200,         200,         200,        200)),
+    ],
+    ("subscriptions.change_subscription", "POST"): [  # nobody's subscription
+        Case("/account/subscriptions/999999",    Expect(SIGN_IN,   404,         404,         404,         404,        404),
+             form={"frequency": "daily"}),
+    ],
+    ("subscriptions.end_subscription", "POST"): [
+        Case("/account/subscriptions/999999/delete", Expect(SIGN_IN, 404,       404,         404,         404,        404)),
+    ],
 }
 # fmt: on
 
