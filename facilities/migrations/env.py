@@ -9,8 +9,8 @@ from sqlmodel import SQLModel
 import facilities.channels.models
 import facilities.charging.models
 import facilities.core.models
-import facilities.requests.models  # noqa: F401  (imports park and accounts models too)
-import facilities.subscriptions.models
+import facilities.requests.models  # imports park and accounts models too
+import facilities.subscriptions.models  # noqa: F401  (imported for their tables)
 from facilities.core.migrate import include_name
 
 config = context.config

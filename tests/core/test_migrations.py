@@ -7,8 +7,8 @@ from sqlmodel import SQLModel
 
 import facilities.channels.models
 import facilities.core.models
-import facilities.requests.models  # noqa: F401  (every table on the metadata)
-import facilities.subscriptions.models
+import facilities.requests.models
+import facilities.subscriptions.models  # noqa: F401  (every table on the metadata)
 from facilities.core.db import make_engine
 from facilities.core.migrate import downgrade, include_name, upgrade
 

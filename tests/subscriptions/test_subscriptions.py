@@ -220,6 +220,10 @@ def test_private_requests_cannot_be_followed_nor_reach_anyone(
     assert client.get(f"/subscribe?scope=request&id={secret.reference}").status_code == 404
     page = client.get(f"/requests/{park['item'].reference}").get_data(as_text=True)
     assert 'name="scope" value="request"' in page  # a public request offers it
+    insider = mail_app.test_client()
+    sign_in(insider, secret.submitter.email)
+    own = insider.get(f"/requests/{secret.reference}")
+    assert own.status_code == 200 and "subscribe-box" not in own.get_data(as_text=True)
     everything = _confirmed(mail_db, email="all@example.com", scope=SubscriptionScope.everything)
     daily = _confirmed(
         mail_db,
