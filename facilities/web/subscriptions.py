@@ -108,6 +108,14 @@ def _asked_address() -> str:
     return "subscribe:" + normalize_email(request.form.get("email", ""))[:254]
 
 
+def _signed_in() -> bool:
+    return bool(current_user.is_authenticated)
+
+
+def _anonymous() -> bool:
+    return not current_user.is_authenticated
+
+
 def _limit_exempt_address() -> bool:
     """A form without a real address (or from a signed-in user) spends no address's limit."""
     return current_user.is_authenticated or not is_valid_email(
@@ -117,7 +125,10 @@ def _limit_exempt_address() -> bool:
 
 @blueprint.route("/subscribe", methods=["GET", "POST"])
 @public
-@limiter.limit(CONNECTION_LIMIT, methods=["POST"], on_breach=_too_many)
+@limiter.limit(CONNECTION_LIMIT, methods=["POST"], on_breach=_too_many, exempt_when=_signed_in)
+@limiter.limit(  # signed-in users send no e-mail: counted per person, more freely
+    ACCOUNT_LIMIT, key_func=person_key, methods=["POST"], exempt_when=_anonymous
+)
 @limiter.limit(
     ADDRESS_LIMIT,
     key_func=_asked_address,

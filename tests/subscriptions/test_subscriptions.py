@@ -500,3 +500,20 @@ def test_asking_is_rate_limited_with_the_input_kept(client, mail_db, park):
     assert 'value="victim@example.com"' in limited.get_data(as_text=True)
     others = [_ask(client, email=f"other{n}@example.com").status_code for n in range(3)]
     assert others[-1] == 429  # per connection too: five in ten minutes
+
+
+def test_signed_in_users_are_counted_per_person_not_per_connection(client, mail_db, park):
+    user = factories.user(mail_db, email="busy@example.com")
+    categories = [factories.category(mail_db) for _ in range(6)]
+    mail_db.commit()
+    sign_in(client, user.email)
+    token = csrf_token(client, "/account/subscriptions")
+    answers = [
+        client.post(
+            "/subscribe",
+            data={"scope": "category", "id": c.slug, "frequency": "daily", "csrf_token": token},
+        ).status_code
+        for c in categories
+    ]
+    assert answers == [302] * 6  # more than a connection's five: no e-mail is sent
+    assert len(mail_db.exec(select(Subscription)).all()) == 6
