@@ -78,10 +78,7 @@ class Outbox(SQLModel, table=True):
     url: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     format: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
-    signing_secret: str = Field(
-        default="", max_length=100, sa_column_kwargs={"server_default": ""}
-    )
-
+    signing_secret: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
 
 
 class AuditEvent(SQLModel, table=True):

@@ -42,9 +42,9 @@ from facilities.requests.saved_views import views_of
 from facilities.requests.supports import supporting_companies
 from facilities.requests.targets import quarter_choices, quarter_of
 from facilities.requests.timeline import timeline
-from facilities.requests.works import works_of
 from facilities.requests.triage import BulkChange, bulk_triage, triage_request
 from facilities.requests.workflow import allowed_targets
+from facilities.requests.works import works_of
 from facilities.settings import get_settings
 from facilities.web.access import staff_only
 from facilities.web.caching import cached_fragment, kept_for_user, per_generation

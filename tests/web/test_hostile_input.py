@@ -23,13 +23,13 @@ from facilities.channels.channels import ChannelForm
 from facilities.charging.registry import ChargerForm
 from facilities.extensions import limiter
 from facilities.park.buildings import BuildingForm
-from facilities.requests.works import ScheduledWorkForm
 from facilities.park.categories import CategoryForm
 from facilities.park.questions import QuestionForm
 from facilities.park.tenants import TenantForm
 from facilities.requests.models import ServiceRequest, ServiceRequestCreate, ServiceRequestTriage
 from facilities.requests.responses import ResponseTemplateForm
 from facilities.requests.statuses import StatusForm
+from facilities.requests.works import ScheduledWorkForm
 from tests import factories
 from tests.conftest import csrf_token, sign_in
 
