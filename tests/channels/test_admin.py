@@ -18,7 +18,7 @@ from tests.web.test_hostile_input import HOSTILE_VALUES, LONG
 
 @pytest.fixture
 def admin(signed_in):
-    return signed_in(Role.admin)
+    return signed_in(Role.admin, preferred_language="en")
 
 
 def _form(client, **fields) -> dict[str, str]:

@@ -232,7 +232,7 @@ def test_bad_and_expired_links_and_bad_answers(db, app, client):
     form = {"answer": "maybe", "csrf_token": csrf_token(client, f"/fixed/{token}")}
     refused = client.post(f"/fixed/{token}", data=form)
     assert refused.status_code == 422
-    assert "Choose one of the two answers" in refused.get_data(as_text=True)
+    assert "Valitse toinen kahdesta vastauksesta." in refused.get_data(as_text=True)
     item.fixed_asked_at = utcnow() - timedelta(days=31)
     db.add(item)
     db.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
 from sqlmodel import select
 
 from facilities.accounts.models import Role
@@ -35,7 +36,7 @@ def _runs(db, job_id: str, count: int, *, outcome: str = "ok") -> None:
 def test_the_page_lists_every_job_with_last_run_and_lease_in_fixed_queries(
     app, db, client, signed_in
 ):
-    signed_in(Role.admin)
+    signed_in(Role.admin, preferred_language="en")
     assert acquire_lease(db, holder="host:7:standby", ttl=timedelta(seconds=90))
     db.commit()
     _runs(db, "send-outbox", 2)
@@ -58,7 +59,7 @@ def test_the_page_lists_every_job_with_last_run_and_lease_in_fixed_queries(
 
 
 def test_a_job_page_shows_its_last_ten_runs_with_failure_detail(db, client, signed_in):
-    signed_in(Role.admin)
+    signed_in(Role.admin, preferred_language="en")
     _runs(db, "send-outbox", 12)
     _runs(db, "send-outbox", 1, outcome="failed")
     html = client.get("/admin/jobs/send-outbox").get_data(as_text=True)
@@ -67,7 +68,7 @@ def test_a_job_page_shows_its_last_ten_runs_with_failure_detail(db, client, sign
 
 
 def test_run_now_runs_the_job_records_and_audits_it(db, client, signed_in):
-    admin = signed_in(Role.admin)
+    admin = signed_in(Role.admin, preferred_language="en")
     token = csrf_token(client, "/admin/jobs")
     response = client.post("/admin/jobs/flag-stale-requests/run", data={"csrf_token": token})
     assert response.status_code == 302
@@ -82,7 +83,7 @@ def test_run_now_runs_the_job_records_and_audits_it(db, client, signed_in):
 
 
 def test_run_now_is_refused_while_the_job_runs(db, client, signed_in):
-    signed_in(Role.admin)
+    signed_in(Role.admin, preferred_language="en")
     db.add(JobRun(job_id="send-outbox", holder="host:1:abc", started_at=utcnow()))
     db.commit()
     token = csrf_token(client, "/admin/jobs")
@@ -125,6 +126,6 @@ def test_next_run_follows_the_interval_from_the_last_run(app):
     long_ago = JobRun(job_id=job.id, holder="x", started_at=now - timedelta(minutes=12))
     assert next_run(job, long_ago, now) == long_ago.started_at + timedelta(minutes=15)
     assert next_run(job, None, now) == now
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}), force_locale("en"):
         assert schedule_in_words(300) == "Every 5 minutes"
         assert schedule_in_words(3600) == "Every hour"

@@ -22,7 +22,7 @@ def _pages_of_three(db, role):
 @pytest.mark.parametrize(
     ("path", "role", "page_key"),
     [
-        ("/", None, "planned_page"),
+        ("/", None, "later_page"),
         ("/tenant/requests", Role.member, "page"),
         ("/staff/queue", Role.staff, "page"),
     ],
