@@ -42,6 +42,7 @@ JOB_TITLES = {
     "post-weekly-roadmap": _l("Post the week's roadmap changes to channels"),
     "subscription-digests-daily": _l("Send daily digests to subscribers"),
     "subscription-digests-weekly": _l("Send weekly digests to subscribers"),
+    "forget-unconfirmed-subscriptions": _l("Forget addresses that never confirmed"),
 }
 
 

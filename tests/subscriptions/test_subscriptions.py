@@ -517,3 +517,34 @@ def test_signed_in_users_are_counted_per_person_not_per_connection(client, mail_
     ]
     assert answers == [302] * 6  # more than a connection's five: no e-mail is sent
     assert len(mail_db.exec(select(Subscription)).all()) == 6
+
+
+def test_addresses_never_confirmed_are_forgotten_once_their_link_expired(mail_db, park):
+    from facilities.subscriptions.jobs import forget_unconfirmed
+
+    now = utcnow()
+    everything = Followed(SubscriptionScope.everything, None)
+    for email, days_ago in (("typo@example.com", 8), ("fresh@example.com", 1)):
+        subscribe(
+            mail_db,
+            email=email,
+            followed=everything,
+            frequency="daily",
+            language="fi",
+            now=now - timedelta(days=days_ago),
+        )
+    kept = subscribe(
+        mail_db,
+        email="kept@example.com",
+        followed=everything,
+        frequency="daily",
+        language="fi",
+        now=now - timedelta(days=30),
+    )
+    kept.confirmed_at = now - timedelta(days=29)
+    mail_db.commit()
+    assert forget_unconfirmed(mail_db, now) == 1
+    assert forget_unconfirmed(mail_db, now) == 0
+    mail_db.commit()
+    left = mail_db.exec(select(Subscription.email).order_by(Subscription.email)).all()
+    assert left == ["fresh@example.com", "kept@example.com"]
