@@ -237,7 +237,9 @@ def test_calendar_has_all_day_events_of_public_requests(client, db, park):
     )  # fmt: skip
     db.commit()
     calendar = _calendar(client)
-    assert str(calendar["X-WR-CALNAME"]) == "Digipolis: scheduled works"
+    assert (
+        str(calendar["X-WR-CALNAME"]) == "Digipolis: sovitut työt"
+    )  # the park speaks Finnish first
     events = {str(event["SUMMARY"]): event for event in calendar.walk("VEVENT")}
     assert set(events) == {"Pysäköintialue suljettu", "Valotolppa vaihdetaan"}  # no private
     parking = events["Pysäköintialue suljettu"]
