@@ -8,10 +8,8 @@ is saved or none is, and each row's problems are told on that row.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from pydantic import field_validator
 from sqlmodel import Field, Session
 
 from facilities.accounts.models import User
@@ -23,34 +21,16 @@ from facilities.requests.models import (
     MAX_ID,
     RequestSource,
     ServiceRequest,
-    ServiceRequestBase,
-    clean_one_line,
+    ServiceRequestInput,
 )
 
 MAX_ROWS = 40  # a long workshop's wall of sticky notes
 
 
-class EnteredRequest(ServiceRequestBase):
+class EnteredRequest(ServiceRequestInput):
     """One row: the company it is for, what was said, and where it belongs."""
 
     tenant_id: int = Field(ge=1, le=MAX_ID)
-    category_id: int = Field(ge=1, le=MAX_ID)
-    building_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-
-    @field_validator("title", "location_note", mode="before")
-    @classmethod
-    def one_line(cls, value: Any) -> Any:
-        return clean_one_line(value) if isinstance(value, str) else value
-
-    @field_validator("description", mode="before")
-    @classmethod
-    def strip_text(cls, value: Any) -> Any:
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("building_id", mode="before")
-    @classmethod
-    def blank_building_is_none(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
 
 
 def row_is_blank(row: dict[str, str]) -> bool:

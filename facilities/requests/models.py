@@ -121,17 +121,12 @@ class ServiceRequestBase(SQLModel):
     location_note: str = Field(default="", max_length=300)
 
 
-class ServiceRequestCreate(ServiceRequestBase):
-    """What a tenant member sends in the submit form."""
+class ServiceRequestInput(ServiceRequestBase):
+    """A request as people type it, in a tenant's form or a row staff enter: the text
+    cleaned, and where it belongs."""
 
     category_id: int = Field(ge=1, le=MAX_ID)
     building_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    show_name: bool = False
-
-    @field_validator("show_name", mode="before")
-    @classmethod
-    def checkbox(cls, value: Any) -> Any:
-        return value not in (None, "", "0", "false")
 
     @field_validator("title", "location_note", mode="before")
     @classmethod
@@ -148,6 +143,17 @@ class ServiceRequestCreate(ServiceRequestBase):
     @classmethod
     def blank_building_is_none(cls, value: Any) -> Any:
         return None if value in ("", None) else value
+
+
+class ServiceRequestCreate(ServiceRequestInput):
+    """What a tenant member sends in the submit form."""
+
+    show_name: bool = False
+
+    @field_validator("show_name", mode="before")
+    @classmethod
+    def checkbox(cls, value: Any) -> Any:
+        return value not in (None, "", "0", "false")
 
 
 class ServiceRequest(ServiceRequestBase, table=True):
