@@ -49,6 +49,8 @@ class Target:
 TARGETS = [
     Target("public roadmap", "/"),
     Target("public request page", "/requests/{reference}"),
+    Target("changelog", "/changelog"),
+    Target("Atom feed, all updates", "/feeds/updates.atom"),
     Target("staff queue", "/staff/queue", STAFF),
     Target("staff queue, text search", "/staff/queue?q=valaistus", STAFF),
     Target("staff dashboard", "/staff/dashboard", STAFF),
