@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from flask import Blueprint, request
+from flask import Blueprint, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,8 +17,9 @@ from facilities.requests.dashboard import OPEN_KIND_ORDER, DashboardFilter, dash
 from facilities.requests.models import MAX_ID
 from facilities.requests.workflow import StatusKind
 from facilities.web.access import staff_only
-from facilities.web.htmx import render
-from facilities.web.templating import keeps_query
+from facilities.web.caching import cached_fragment
+from facilities.web.htmx import render_with_part
+from facilities.web.templating import canonical_path, keeps_query
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/staff")
 
@@ -43,19 +44,29 @@ def page():
         category_id=_chosen(request.args.get("category"), [c.id for c in categories]),
         building_id=_chosen(request.args.get("building"), [b.id for b in park_buildings]),
     )
-    board = dashboard(session, filters=filters, now=utcnow())
-    return render(
+    # Kept for everyone on staff until the data, the language or the minute changes: the
+    # twelve months' aggregates take a while at a large park's history.
+    minute = utcnow().replace(second=0, microsecond=0)
+
+    def body() -> str:
+        board = dashboard(session, filters=filters, now=minute)
+        return render_template(
+            "staff/_dashboard_body.html",
+            board=board,
+            kinds=OPEN_KIND_ORDER,
+            kind_labels={kind: str(label) for kind, label in KIND_LABELS.items()},
+            month_scale=nice_ceiling(board.busiest_month),
+            duration=duration,
+            share=share,
+        )
+
+    part = cached_fragment("staff-dashboard", (canonical_path(), minute), body)
+    return render_with_part(
         "staff/dashboard.html",
-        "staff/_dashboard_body.html",
-        board=board,
+        part,
         filters=filters,
         categories=categories,
         buildings=park_buildings,
-        kinds=OPEN_KIND_ORDER,
-        kind_labels={kind: str(label) for kind, label in KIND_LABELS.items()},
-        month_scale=nice_ceiling(board.busiest_month),
-        duration=duration,
-        share=share,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -292,3 +293,20 @@ def test_the_page_costs_the_same_queries_with_more_data(app, client, db, park):
         )
     db.commit()
     assert queries() == few
+
+
+def test_the_kept_dashboard_shows_a_new_request_at_once(client, db, park):
+    staff = factories.staff(db, preferred_language="en")
+    db.commit()
+    sign_in(client, staff.email)
+    before = client.get("/staff/dashboard").get_data(as_text=True)
+    factories.service_request(db, submitter=park["member"], category_=park["faults"])
+    db.commit()
+    after = client.get("/staff/dashboard").get_data(as_text=True)
+    # the figure "open now" goes from 0 to 1: the kept body is rebuilt after a change
+    assert _open_now(before) == "0" and _open_now(after) == "1"
+
+
+def _open_now(html: str) -> str:
+    figure = html.split('dashboard-figure__label">Open now</span>', 1)[1]
+    return re.search(r'dashboard-figure__value">\s*([^<\s]+)', figure).group(1)
