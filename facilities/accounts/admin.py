@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 from facilities.accounts.models import TENANT_ROLES, Role, User
 from facilities.accounts.users import deactivate_user
 from facilities.core import audit
+from facilities.core.db import like_pattern
 from facilities.core.errors import ValidationFailed
 from facilities.core.pagination import Page, paginate
 from facilities.park.models import Tenant
-from facilities.park.tenants import like_pattern
 from facilities.settings import SUPPORTED_LOCALES
 
 _AUDITED = ("name", "role", "tenant_id", "preferred_language")

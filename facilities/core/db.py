@@ -87,3 +87,9 @@ def joined(*relationships: Any) -> list[_AbstractLoad]:
     """joinedload() for SQLModel relationships, which are declared as the related class
     and so unknown to SQLAlchemy's types as attributes."""
     return [joinedload(relationship) for relationship in relationships]
+
+
+def like_pattern(words: str) -> str:
+    """A LIKE pattern that finds `words` anywhere, its own % and _ taken literally."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

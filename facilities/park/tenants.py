@@ -11,6 +11,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from facilities.core import audit
+from facilities.core.db import like_pattern
 from facilities.core.errors import ValidationFailed
 from facilities.core.pagination import Page, paginate
 from facilities.park.buildings import park_site
@@ -109,12 +110,6 @@ def save_tenant(
         after={**tenant.model_dump(exclude={"id"}), "buildings": sorted(chosen)},
     )
     return tenant
-
-
-def like_pattern(words: str) -> str:
-    """A LIKE pattern that finds `words` anywhere, its own % and _ taken literally."""
-    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def find_tenants(session: Session, *, search: str, page: int, per_page: int) -> Page[Tenant]:

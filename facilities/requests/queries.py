@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from facilities.accounts.models import User
-from facilities.core.db import joined
+from facilities.core.db import joined, like_pattern
 from facilities.core.models import AuditEvent, utcnow
 from facilities.core.pagination import Page, paginate
 from facilities.park.models import Visibility
@@ -191,9 +191,7 @@ def queue_statement(
     if filters.building_id:
         statement = statement.where(ServiceRequest.building_id == filters.building_id)
     if filters.search:
-        # % and _ typed by staff are searched for, not wildcards
-        literal = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{literal}%"
+        pattern = like_pattern(filters.search)  # % and _ typed by staff are literal
         statement = statement.where(
             or_(
                 col(ServiceRequest.title).ilike(pattern, escape="\\"),
