@@ -4,7 +4,8 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Field, Relationship, SQLModel
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
 from facilities.core.cache import watch
 from facilities.core.models import enum_type, utcnow
@@ -105,6 +106,57 @@ class AccessToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
     used_at: datetime | None = None
+
+
+class ApiScope(StrEnum):
+    """What an API key may do beyond reading public requests, which anyone may."""
+
+    read = "read"  # read with the key's own rate limit instead of the address's
+    submit = "submit"  # send new requests (Open311 POST requests)
+
+
+class ApiKey(SQLModel, table=True):
+    """A machine client's key (a city's system, the news channel): shown once when
+    issued, only its SHA-256 kept. `prefix` is the key's first characters, so that
+    admins and logs can tell keys apart without the secret."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    prefix: str = Field(max_length=12)
+    key_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rate_limit_per_minute: int = 60
+    # Requests sent with the key count for this company, if any (its own system).
+    tenant_id: int | None = Field(default=None, foreign_key="tenant.id")
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    revoked_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+    tenant: Tenant | None = Relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ApiKeyUse(SQLModel, table=True):
+    """One call made with a key, kept as its audit trail (who called what, and how it went)."""
+
+    __tablename__ = "api_key_use"
+    __table_args__ = (sa.Index("ix_api_key_use_key_at", "api_key_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_key_id: int = Field(foreign_key="api_key.id", ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=300)
+    status_code: int
+    remote_addr: str = Field(default="", max_length=64)
+    # what the call did, where it changed something ("DP-2026-0042")
+    detail: str = Field(default="", max_length=120)
 
 
 # Signed-in pages show the user, and web processes keep users between requests (see

@@ -13,7 +13,7 @@ from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 from sqlmodel import JSON, Column, Field, Relationship, SQLModel
 
-from facilities.accounts.models import User
+from facilities.accounts.models import ApiKey, User
 from facilities.core.cache import watch
 from facilities.core.models import enum_type, utcnow
 from facilities.park.models import Building, Category, Tenant, Visibility
@@ -39,6 +39,7 @@ class RequestSource(StrEnum):
     phone = "phone"
     walk_round = "walk_round"
     charger = "charger"  # a charger's fault, reported by its QR code or its status
+    api = "api"  # sent by a machine client with its API key (Open311)
 
 
 # What staff choose from when they enter requests for companies.
@@ -211,6 +212,14 @@ class ServiceRequest(ServiceRequestBase, table=True):
     )
     source_date: date | None = None
     entered_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # Sent through the API: the client's key, the pin it gave, and whom to contact
+    # (Open311's email, first_name, last_name, phone; personal data, see follow_up).
+    api_key_id: int | None = Field(default=None, foreign_key="api_key.id")
+    latitude: float | None = None
+    longitude: float | None = None
+    contact: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     # Answers to the category's extra questions by question code: text, number or choices.
     answers: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
@@ -237,6 +246,7 @@ class ServiceRequest(ServiceRequestBase, table=True):
     assignee: User | None = Relationship(
         sa_relationship_kwargs={"foreign_keys": "ServiceRequest.assignee_id"}
     )
+    api_key: ApiKey | None = Relationship()
     duplicate_of: Optional["ServiceRequest"] = Relationship(
         sa_relationship_kwargs={"remote_side": "ServiceRequest.id"}
     )
