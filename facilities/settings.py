@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     port: int = Field(default=5000, validation_alias=AliasChoices("PORT", "FACILITIES_PORT"))
     base_url: str = "http://127.0.0.1:5000"
     park_name: str = "Digipolis"
+    # Open311 API calls without a key, per address (a key has its own limit)
+    api_read_limit: str = "120 per minute"
+    # Said in the Open311 discovery document: whom to ask for help and for a key
+    api_contact: str = "Digipolis, huolto@digipolis.example"
     timezone: str = "Europe/Helsinki"
     # SLA clocks count these hours on these days, Finnish public holidays excepted
     business_hours: str = "08:00-16:00"
@@ -150,6 +154,17 @@ class Settings(BaseSettings):
             parse_days(value)
         except ValueError:
             raise ValueError("write business days as mon-fri or mon,tue,thu") from None
+        return value
+
+    @field_validator("api_read_limit")
+    @classmethod
+    def a_rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("a rate limit such as '120 per minute'") from None
         return value
 
     @field_validator("timezone")

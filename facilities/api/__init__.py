@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from facilities.api import ocpi
+    from facilities.api import ocpi, open311
 
     ocpi.init_app(app)
+    open311.init_app(app)

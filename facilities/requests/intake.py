@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from facilities.accounts.models import User
+from facilities.accounts.models import ApiKey, User
 from facilities.core import audit, outbox
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
@@ -29,6 +29,9 @@ from facilities.requests.models import (
 )
 from facilities.requests.queries import initial_status
 from facilities.settings import get_settings
+
+# New requests per person, from the web form or through the API: a busy day, not a script.
+SUBMIT_LIMIT = "10 per hour;30 per day"
 
 
 def next_reference(session: Session, *, site: Site, year: int) -> tuple[int, str]:
@@ -158,4 +161,46 @@ def open_request(
             **({"source": source.value} if source != RequestSource.web else {}),
         },
     )
+    return service_request
+
+
+def submit_from_api(
+    session: Session,
+    *,
+    key: ApiKey,
+    category: Category,
+    building: Building | None,
+    title: str,
+    description: str,
+    location_note: str,
+    latitude: float | None,
+    longitude: float | None,
+    contact: dict[str, str],
+    answers: Mapping[str, Sequence[str]],
+    now: datetime | None = None,
+) -> ServiceRequest:
+    """A request a machine client sent with its key (Open311 POST requests): checked as
+    the web form checks it (the category's questions included), in the staff queue with
+    the client's name, counted for the key's company if it has one."""
+    if not category.active:
+        raise ValidationFailed({"service_code": _l("Choose one of the categories.")})
+    checked_answers = check_answers(questions_of(session, category.id), answers)
+    tenant = session.get(Tenant, key.tenant_id) if key.tenant_id else None
+    service_request = open_request(
+        session,
+        category=category,
+        building=building,
+        title=title,
+        description=description,
+        location_note=location_note,
+        submitter=None,
+        now=now or utcnow(),
+        source=RequestSource.api,
+        tenant=tenant,
+    )
+    service_request.api_key_id = key.id
+    service_request.latitude, service_request.longitude = latitude, longitude
+    service_request.contact = contact
+    service_request.answers = checked_answers
+    session.add(service_request)
     return service_request

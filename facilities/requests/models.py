@@ -215,6 +215,7 @@ class ServiceRequest(ServiceRequestBase, table=True):
     # Sent through the API: the client's key, the pin it gave, and whom to contact
     # (Open311's email, first_name, last_name, phone; personal data, see follow_up).
     api_key_id: int | None = Field(default=None, foreign_key="api_key.id")
+    api_token: str | None = Field(default=None, max_length=40, unique=True, index=True)  # Open311
     latitude: float | None = None
     longitude: float | None = None
     contact: dict[str, str] = Field(

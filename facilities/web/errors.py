@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from flask import Flask, g, jsonify, make_response, render_template
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -78,14 +78,24 @@ def init_app(app: Flask) -> None:
             return error
         if error.response is not None:  # the view made its own (the sign-in form on 429)
             return error.response
-        return _respond(error.code)
+        return _api_error(error) or _respond(error.code)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
-        return _respond(500)
+        return _api_error(error) or _respond(500)
 
     for outage in DATABASE_OUTAGES:
         app.register_error_handler(outage, database_unavailable)
+
+
+def _api_error(error: HTTPException) -> Response | None:
+    """A machine interface answers its own errors in its own format (api/ registers a
+    renderer per path prefix), even for paths and methods no view of it matched."""
+    renderers = current_app.extensions.get("facilities.api_errors", {})
+    for prefix, render in renderers.items():
+        if request.path.startswith(prefix):
+            return render(error)
+    return None
 
 
 def database_unavailable(error: Exception):

@@ -38,7 +38,7 @@ from facilities.park.queries import active_categories, buildings
 from facilities.park.questions import check_answers, questions_of, raw_answers
 from facilities.requests import queries as request_service
 from facilities.requests.attachments import check_files, uploads_from
-from facilities.requests.intake import submit_request
+from facilities.requests.intake import SUBMIT_LIMIT, submit_request
 from facilities.requests.models import MAX_ID, ServiceRequestCreate
 from facilities.requests.search import search_requests, search_words
 from facilities.settings import get_settings
@@ -169,7 +169,6 @@ def similar_requests():
     )
 
 
-SUBMIT_LIMIT = "10 per hour;30 per day"  # per person: a busy day, not a script
 
 
 def _too_many_requests(_limit: object):

@@ -67,6 +67,10 @@ def upgrade() -> None:
         ),
         inline_references=True,
     )
+    op.add_column("service_request", sa.Column("api_token", TEXT(length=40), nullable=True))
+    op.create_index(
+        "ix_service_request_api_token", "service_request", ["api_token"], unique=True
+    )
     op.add_column("service_request", sa.Column("latitude", sa.Float(), nullable=True))
     op.add_column("service_request", sa.Column("longitude", sa.Float(), nullable=True))
     op.add_column(
@@ -79,6 +83,8 @@ def downgrade() -> None:
     op.drop_column("service_request", "contact")
     op.drop_column("service_request", "longitude")
     op.drop_column("service_request", "latitude")
+    op.drop_index("ix_service_request_api_token", table_name="service_request")
+    op.drop_column("service_request", "api_token")
     op.drop_column("service_request", "api_key_id")  # its reference goes with it
     op.drop_index("ix_api_key_use_key_at", table_name="api_key_use")
     op.drop_table("api_key_use")

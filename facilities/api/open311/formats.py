@@ -1,0 +1,86 @@
+"""Open311 answers in JSON and XML, errors included, as GeoReport v2 shapes them.
+
+The XML has a root element per resource (`services`, `service_requests`, ...) with an
+element per list item (`service`, `request`, ...); a None is an empty element, a bool
+`true`/`false`, and a list inside an item (a service's attribute values) is wrapped in
+its own container, as the specification's examples show.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from flask import Response
+
+FORMATS = ("json", "xml")
+CONTENT_TYPES = {"json": "application/json", "xml": "text/xml"}
+# Lists inside items: the container's element name -> each entry's element name
+NESTED = {
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+
+
+class Open311Error(Exception):
+    """Answered as the specification's error list, with this HTTP status."""
+
+    def __init__(self, status: int, description: str, *, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after  # seconds, for 429
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fill(element: Element, value: Any, name: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _fill(SubElement(element, key), item, key)
+    elif isinstance(value, list):
+        child_name = NESTED.get(name, "item")
+        for item in value:
+            _fill(SubElement(element, child_name), item, child_name)
+    elif value is not None:
+        element.text = _text(value)
+
+
+def to_xml(root: str, item: str, data: list[Any] | dict[str, Any]) -> bytes:
+    """`data` as the spec's XML: a list becomes <root><item>…</item>…</root>, a dict
+    (discovery, a service definition) becomes <root>…</root>."""
+    element = Element(root)
+    if isinstance(data, list):
+        for entry in data:
+            _fill(SubElement(element, item), entry, item)
+    else:
+        _fill(element, data, root)
+    return tostring(element, encoding="utf-8", xml_declaration=True)
+
+
+def respond(
+    fmt: str, data: list[Any] | dict[str, Any], *, root: str, item: str, status: int = 200
+) -> Response:
+    if fmt == "xml":
+        body = to_xml(root, item, data)
+    else:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, status=status, content_type=f"{CONTENT_TYPES[fmt]}; charset=utf-8")
+
+
+def error_response(fmt: str, status: int, description: str) -> Response:
+    """[{"code": 400, "description": "..."}] or <errors><error>…</error></errors>."""
+    return respond(
+        fmt,
+        [{"code": status, "description": description}],
+        root="errors",
+        item="error",
+        status=status,
+    )
