@@ -318,8 +318,8 @@ class RetentionResult:
 
 def apply_retention(session: Session, *, now: datetime) -> RetentionResult:
     """Remove personal data of requests closed more than `retention_months` ago (who sent
-    it, tenants' messages, files, followers), keeping the request for statistics; and
-    delete expired sign-in links and remember-me tokens."""
+    it, an API client's contact and pin, tenants' messages, files, followers), keeping the
+    request for statistics; and delete expired sign-in links and remember-me tokens."""
     cutoff = months_before(now, get_settings().retention_months)
     candidates = session.exec(
         select(ServiceRequest.id)
@@ -346,6 +346,10 @@ def apply_retention(session: Session, *, now: datetime) -> RetentionResult:
                 submitter_id=None,
                 show_name=False,
                 fixed_token_hash=None,
+                # an API client's contact person and the pin it gave (where they stood)
+                contact={},
+                latitude=None,
+                longitude=None,
             )
             .execution_options(synchronize_session=False)
         ).rowcount

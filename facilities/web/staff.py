@@ -11,12 +11,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlmodel import select
 
 from facilities import policy
 from facilities.accounts.users import staff_members
 from facilities.charging.demand import demand_of_request
 from facilities.charging.registry import charger_of_fault, chargers_of_request
-from facilities.core.db import get_session
+from facilities.core.db import get_session, joined
 from facilities.core.errors import ValidationFailed, VersionConflict
 from facilities.core.models import utcnow
 from facilities.core.pagination import page_number
@@ -53,6 +54,7 @@ from facilities.web.exports import csv_response
 from facilities.web.forms import parse_form, utc_from_park_time
 from facilities.web.htmx import render, render_fragment, render_with_part
 from facilities.web.i18n import utc_to_local
+from facilities.web.request_contact import api_sender
 from facilities.web.safety import page_to_return_to, safe_next
 from facilities.web.templating import (
     PRIORITY_LABELS,
@@ -372,7 +374,16 @@ def queue_page():
 
 
 def _load(reference: str) -> ServiceRequest:
-    service_request = request_service.by_reference(get_session(), reference)
+    # with the API client's key in the same query: the page names it (request_contact)
+    service_request = (
+        get_session()
+        .exec(
+            request_service.with_details(select(ServiceRequest))
+            .options(*joined(ServiceRequest.api_key))
+            .where(ServiceRequest.reference == reference.upper())
+        )
+        .first()
+    )
     if service_request is None:
         abort(404)
     return service_request
@@ -494,6 +505,7 @@ def _details_context(service_request: ServiceRequest) -> dict:
         "response_templates": templates_for(db, service_request.category_id),
         "sender_language": sender_language(service_request),
         "works": works_of(db, service_request),
+        "api_sender": api_sender(service_request, current_user),
     }
 
 

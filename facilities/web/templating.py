@@ -41,6 +41,7 @@ SOURCE_LABELS = {
     RequestSource.phone: _l("Phone"),
     RequestSource.walk_round: _l("Walk-round"),
     RequestSource.charger: _l("Charger report"),
+    RequestSource.api: _l("Open API"),
 }
 VISIBILITY_LABELS = {Visibility.public: _l("Public"), Visibility.private: _l("Private")}
 UPDATE_KIND_LABELS = {

@@ -268,8 +268,13 @@ def test_retention_removes_personal_data_of_old_closed_requests_once(db, app):
             ),
         ]
     )
+    # what an Open311 client sends along: whom to contact and where the pin was put
+    item.contact = {"email": "resident@example.org", "first_name": "Aino", "phone": "0401234567"}
+    item.latitude, item.longitude = 60.1699, 24.9384
     factories.triage(db, item, actor=staff, to="done")
     open_item = factories.service_request(db)
+    open_item.contact = {"email": "still-open@example.org"}
+    open_item.latitude, open_item.longitude = 60.17, 24.94
     db.add_all(
         [
             AccessToken(
@@ -310,6 +315,7 @@ def test_retention_removes_personal_data_of_old_closed_requests_once(db, app):
     db.expire_all()
     item = db.get(ServiceRequest, item.id)
     assert (item.submitter_id, item.show_name, item.anonymised_at) == (None, False, later)
+    assert (item.contact, item.latitude, item.longitude) == ({}, None, None)
     assert item.title  # kept for statistics
     bodies = db.exec(
         select(RequestUpdate.body)
@@ -319,7 +325,10 @@ def test_retention_removes_personal_data_of_old_closed_requests_once(db, app):
     assert bodies == ["", "We will."]
     assert db.exec(select(Attachment).where(Attachment.request_id == item.id)).all() == []
     assert storage.load(file.storage_key) is None
-    assert db.get(ServiceRequest, open_item.id).submitter_id is not None
+    open_item = db.get(ServiceRequest, open_item.id)
+    assert open_item.submitter_id is not None
+    assert open_item.contact == {"email": "still-open@example.org"}
+    assert (open_item.latitude, open_item.longitude) == (60.17, 24.94)
     assert db.exec(select(AccessToken.token_hash)).all() == ["b" * 64]
     assert db.exec(select(RememberToken)).all() == []
     audited = db.exec(select(AuditEvent).where(AuditEvent.action == "request.anonymised")).all()
