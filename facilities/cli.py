@@ -444,7 +444,12 @@ def demo_command(host: str, port: int) -> None:
     upgrade(engine)
     with app.app_context(), session_scope(engine) as session:
         operator_token = _demo_secret(instance, "demo_operator_token")
-        loaded = load_demo_data(session, operator_token=operator_token, storage=get_storage())
+        loaded = load_demo_data(
+            session,
+            operator_token=operator_token,
+            storage=get_storage(),
+            api_key_file=instance / "demo_api_key",
+        )
         session.commit()
     click.echo("Demo data loaded." if loaded else "Demo data was already there.")
     click.echo(
@@ -453,6 +458,8 @@ def demo_command(host: str, port: int) -> None:
     )
     for sign_in in DEMO_SIGN_INS:
         click.echo(f"    {sign_in.role:<13} {sign_in.email:<40} {sign_in.name}")
+    if (instance / "demo_api_key").exists():
+        click.echo(f"\n  The city's Open311 API key: {instance / 'demo_api_key'}")
     click.echo("")
     # Web and scheduler share this one process only here, for the newcomer's demo.
     # The demo's charge point operator pushes status changes to our OCPI receiver.

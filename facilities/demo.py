@@ -7,11 +7,13 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
-from facilities.accounts.models import Role
+from facilities.accounts.api_keys import ApiKeyCreate, issue_key, record_use, revoke_key
+from facilities.accounts.models import ApiScope, Role, User
 from facilities.accounts.users import create_user
 from facilities.channels.channels import ChannelForm, save_channel
 from facilities.channels.models import ChannelFormat
@@ -31,7 +33,7 @@ from facilities.park.models import (
 from facilities.park.queries import business_id
 from facilities.park.questions import QuestionForm, save_question
 from facilities.requests.entry import EnteredRequest, enter_requests
-from facilities.requests.intake import submit_request
+from facilities.requests.intake import submit_from_api, submit_request
 from facilities.requests.models import (
     Priority,
     RequestSource,
@@ -558,10 +560,12 @@ def load_demo_data(
     now: datetime | None = None,
     operator_token: str | None = None,
     storage: Storage | None = None,
+    api_key_file: Path | None = None,
 ) -> bool:
     """Load the demo park once; returns False when it was already there. The demo charge
     point operator calls the OCPI receiver with `operator_token` (random when not given);
-    with a `storage` the requests get their photos too."""
+    with a `storage` the requests get their photos too. The city's API key is shown once,
+    as to an admin: written to `api_key_file` when given."""
     if session.exec(select(Site).where(Site.code == SITE_CODE)).first() is not None:
         return False
     now = now or utcnow()
@@ -644,9 +648,107 @@ def load_demo_data(
         users=users,
         ev_request=ev,
     )
+    _add_api_keys(
+        session,
+        admin=users["admin@digipolis.example"],
+        categories=categories,
+        buildings=buildings,
+        now=now,
+        api_key_file=api_key_file,
+    )
     _add_subscribers(session, categories=categories, now=now)
     _add_news_channel(session)
     return True
+
+
+def _add_api_keys(
+    session: Session,
+    *,
+    admin: User,
+    categories: dict[str, Category],
+    buildings: dict[str, Building],
+    now: datetime,
+    api_key_file: Path | None,
+) -> None:
+    """The city's feedback system (reads and sends, with a request it sent yesterday and
+    its calls), the park's news channel (reads) and an old test key, revoked."""
+    city, secret = issue_key(
+        session,
+        admin=admin,
+        data=ApiKeyCreate(
+            name="Kemin kaupungin palautejärjestelmä",
+            scopes=[ApiScope.read, ApiScope.submit],
+            rate_limit_per_minute=120,
+        ),
+        now=now - timedelta(days=21),
+    )
+    if api_key_file is not None:  # so that a newcomer can send a request with it
+        api_key_file.write_text(secret + "\n")
+        api_key_file.chmod(0o600)
+    issue_key(
+        session,
+        admin=admin,
+        data=ApiKeyCreate(
+            name="Puiston uutiskanava", scopes=[ApiScope.read], rate_limit_per_minute=60
+        ),
+        now=now - timedelta(days=14),
+    )
+    old, _secret = issue_key(
+        session,
+        admin=admin,
+        data=ApiKeyCreate(name="Vanha testiavain", scopes=[ApiScope.read]),
+        now=now - timedelta(days=200),
+    )
+    revoke_key(session, admin=admin, key=old, now=now - timedelta(days=90))
+
+    # A resident's report from the city's feedback service: a street light out on the path
+    # to Sensori, sent as the Open311 API sends requests (no submitter; the key, the pin
+    # and whom to contact).
+    sent = now - timedelta(days=1, hours=3)
+    light = submit_from_api(
+        session,
+        key=city,
+        category=categories["outdoor-lighting"],
+        building=buildings["SENSORI"],
+        title="Katuvalo pimeänä Sensorille vievällä kävelytiellä",
+        description="Kävelytien toinen valaisin Tietokadun bussipysäkiltä Sensorin "
+        "pääovelle päin ei syty. Aamulla kahdeksalta tie on pilkkopimeä, ja kohdassa on "
+        "liukas alamäki.",
+        location_note="Kävelytie Tietokadun pysäkiltä Sensorin pääovelle, toinen valaisin",
+        latitude=65.7391,
+        longitude=24.5818,
+        contact={
+            "first_name": "Maija",
+            "last_name": "Kallio",
+            "email": "maija.kallio@kemi.example",
+            "phone": "+358 40 123 4567",
+        },
+        answers={},
+        now=sent,
+    )
+    base = "/api/open311/v2"
+    first = now - timedelta(days=20, hours=2)  # the city's developer tries the API out
+    calls = [  # (when, method, path, status, what it did)
+        (first, "GET", f"{base}/discovery.json", 200, ""),
+        (first + timedelta(minutes=1), "GET", f"{base}/services.json", 200, ""),
+        (first + timedelta(minutes=9), "POST", f"{base}/requests.json", 400, ""),
+        (now - timedelta(days=6, hours=5), "GET", f"{base}/requests.json", 200, ""),
+        (sent, "POST", f"{base}/requests.json", 201, light.reference),
+        (sent + timedelta(seconds=2), "GET", f"{base}/requests/{light.reference}.json", 200, ""),
+        (now - timedelta(hours=4), "GET", f"{base}/requests.json", 200, ""),
+    ]
+    for moment, method, path, status_code, detail in calls:
+        record_use(
+            session,
+            key=city,
+            method=method,
+            path=path,
+            status_code=status_code,
+            remote_addr="198.51.100.23",
+            detail=detail,
+            now=moment,
+        )
+    session.flush()
 
 
 def _add_news_channel(session: Session) -> None:

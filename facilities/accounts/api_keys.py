@@ -15,12 +15,14 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from pydantic import Field, field_validator
 from sqlalchemy import func, update
+from sqlalchemy.orm import contains_eager
 from sqlmodel import Session, SQLModel, col, select
 
 from facilities.accounts.models import ApiKey, ApiKeyUse, ApiScope, User
 from facilities.core import audit
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
+from facilities.core.pagination import Page, paginate
 from facilities.park.models import Tenant
 
 KEY_PREFIX = "fac_"
@@ -161,3 +163,36 @@ def use_counts(session: Session, key_ids: Iterable[int]) -> dict[int, tuple[int,
         .group_by(col(ApiKeyUse.api_key_id))
     ).all()
     return {key_id: (count, last) for key_id, count, last in rows}
+
+
+def find_keys(session: Session, *, page: int, per_page: int) -> Page[ApiKey]:
+    """Keys for the admins' list: active ones first, newest first, each with its company
+    loaded in the same query."""
+    statement = (
+        select(ApiKey)
+        .outerjoin(Tenant, col(ApiKey.tenant_id) == col(Tenant.id))
+        .options(contains_eager(ApiKey.tenant))  # type: ignore[arg-type]
+        .order_by(
+            col(ApiKey.revoked_at).is_not(None), col(ApiKey.created_at).desc(), col(ApiKey.id)
+        )
+    )
+    return paginate(session, statement, page=page, per_page=per_page)
+
+
+def admin_names(session: Session, keys: Iterable[ApiKey]) -> dict[int, str]:
+    """Who issued and who revoked these keys, by user id, in one query."""
+    ids = {user_id for key in keys for user_id in (key.created_by_id, key.revoked_by_id) if user_id}
+    if not ids:
+        return {}
+    rows = session.exec(select(col(User.id), col(User.name)).where(col(User.id).in_(ids)))
+    return {user_id: name for user_id, name in rows.all() if user_id is not None}
+
+
+def uses_of(session: Session, key: ApiKey, *, page: int, per_page: int) -> Page[ApiKeyUse]:
+    """A key's calls, newest first: its audit trail."""
+    statement = (
+        select(ApiKeyUse)
+        .where(ApiKeyUse.api_key_id == key.id)
+        .order_by(col(ApiKeyUse.at).desc(), col(ApiKeyUse.id).desc())
+    )
+    return paginate(session, statement, page=page, per_page=per_page)

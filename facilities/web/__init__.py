@@ -19,6 +19,7 @@ from facilities.web import (  # noqa: F401
 def init_app(app: Flask) -> None:
     from facilities.web import (
         admin,
+        admin_api_keys,  # noqa: F401  # adds its routes to admin's blueprint
         admin_channels,  # noqa: F401  # adds its routes to admin's blueprint
         admin_jobs,  # noqa: F401  # adds its routes to admin's blueprint
         admin_park,  # noqa: F401  # adds its routes to admin's blueprint

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
 from facilities.accounts.admin import UserForm
+from facilities.accounts.api_keys import ApiKeyCreate
 from facilities.channels.channels import ChannelForm
 from facilities.charging.registry import ChargerForm
 from facilities.extensions import limiter
@@ -155,6 +156,7 @@ USER_FIELDS = tuple(UserForm.model_fields)
 RESPONSE_TEMPLATE_FIELDS = tuple(ResponseTemplateForm.model_fields)
 CHANNEL_FIELDS = tuple(ChannelForm.model_fields)
 WORK_FIELDS = tuple(ScheduledWorkForm.model_fields)
+API_KEY_FIELDS = tuple(ApiKeyCreate.model_fields)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -381,6 +383,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("admin.test_channel", "POST"): Route("/admin/channels/1/test", runs_for=()),
     ("admin.outbox_page", "GET"): Route("/admin/outbox", ("page",), runs_for=()),
     ("admin.retry_outbox_item", "POST"): Route("/admin/outbox/1/retry", runs_for=()),
+    # admins only (their hostile input: tests/web/test_admin_api_keys.py)
+    ("admin.api_keys_page", "GET"): Route("/admin/api-keys", ("page",), runs_for=()),
+    ("admin.new_api_key", "GET"): Route("/admin/api-keys/new", runs_for=()),
+    ("admin.new_api_key", "POST"): Route("/admin/api-keys/new", API_KEY_FIELDS, runs_for=()),
+    ("admin.api_key_page", "GET"): Route("/admin/api-keys/1", ("page",), runs_for=()),
+    ("admin.revoke_api_key", "POST"): Route("/admin/api-keys/1/revoke", runs_for=()),
     ("admin.response_templates_page", "GET"): Route("/admin/templates", runs_for=()),
     ("admin.add_response_template", "POST"): Route(
         "/admin/templates", RESPONSE_TEMPLATE_FIELDS, runs_for=()

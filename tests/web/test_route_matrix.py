@@ -464,6 +464,22 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("admin.retry_outbox_item", "POST"): [
         Case("/admin/outbox/999999/retry",       Expect(SIGN_IN,   403,         403,         403,         403,        404)),
     ],
+    # API keys: admins only (tests/web/test_admin_api_keys.py issues, lists and revokes).
+    ("admin.api_keys_page", "GET"): [
+        Case("/admin/api-keys",                  Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.new_api_key", "GET"): [
+        Case("/admin/api-keys/new",              Expect(SIGN_IN,   403,         403,         403,         403,        200)),
+    ],
+    ("admin.new_api_key", "POST"): [  # an empty form
+        Case("/admin/api-keys/new",              Expect(SIGN_IN,   403,         403,         403,         403,        422)),
+    ],
+    ("admin.api_key_page", "GET"): [
+        Case("/admin/api-keys/999999",           Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
+    ("admin.revoke_api_key", "POST"): [
+        Case("/admin/api-keys/999999/revoke",    Expect(SIGN_IN,   403,         403,         403,         403,        404)),
+    ],
     ("admin.jobs_page", "GET"): [
         Case("/admin/jobs",                      Expect(SIGN_IN,   403,         403,         403,         403,        200)),
     ],
