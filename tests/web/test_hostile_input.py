@@ -20,6 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from facilities.accounts.admin import UserForm
 from facilities.accounts.api_keys import ApiKeyCreate
+from facilities.api.open311.openapi import SCHEMAS
 from facilities.channels.channels import ChannelForm
 from facilities.charging.registry import ChargerForm
 from facilities.extensions import limiter
@@ -157,6 +158,17 @@ RESPONSE_TEMPLATE_FIELDS = tuple(ResponseTemplateForm.model_fields)
 CHANNEL_FIELDS = tuple(ChannelForm.model_fields)
 WORK_FIELDS = tuple(ScheduledWorkForm.model_fields)
 API_KEY_FIELDS = tuple(ApiKeyCreate.model_fields)
+OPEN311_LIST_FIELDS = (
+    "service_request_id",
+    "service_code",
+    "start_date",
+    "end_date",
+    "status",
+    "page",
+    "page_size",
+    "jurisdiction_id",
+)
+OPEN311_FIELDS = tuple(SCHEMAS["NewRequest"]["properties"]) + ("attribute[x]",)
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -196,6 +208,19 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("public.withdraw_support_view", "POST"): Route(
         "/requests/{ref}/support/withdraw", runs_for=("member",)
     ),
+    # Open311: reads are for everyone; a POST without a valid api_key stops at 403.
+    ("open311.discovery", "GET"): Route("/api/open311/v2/discovery.json", ("api_key",)),
+    ("open311.services", "GET"): Route(
+        "/api/open311/v2/services.xml", ("jurisdiction_id", "api_key")
+    ),
+    ("open311.service_definition", "GET"): Route(
+        "/api/open311/v2/services/x.json", ("jurisdiction_id",)
+    ),
+    ("open311.requests_list", "GET"): Route("/api/open311/v2/requests.json", OPEN311_LIST_FIELDS),
+    ("open311.request_detail", "GET"): Route("/api/open311/v2/requests/{ref}.xml"),
+    ("open311.create_request", "POST"): Route("/api/open311/v2/requests.json", OPEN311_FIELDS),
+    ("open311.token_lookup", "GET"): Route("/api/open311/v2/tokens/x.json"),
+    ("open311.openapi_document", "GET"): Route("/api/openapi.json"),
     # Token-authenticated (tests/api): no persona's request reaches these views.
     ("ocpi.versions", "GET"): Route("/ocpi/versions", runs_for=()),
     ("ocpi.version_details", "GET"): Route("/ocpi/2.2.1", runs_for=()),

@@ -87,6 +87,33 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
         Case("/language/en",                     Expect(HOME,      HOME,        HOME,        HOME,        HOME,       HOME)),
     ],
     # OCPI authenticates by its own token, not by the session: everyone here gets 401.
+    # Open311: the same for everyone, signed in or not; private requests are never read.
+    ("open311.discovery", "GET"): [
+        Case("/api/open311/v2/discovery.json",   Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("open311.services", "GET"): [
+        Case("/api/open311/v2/services.xml",     Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("open311.service_definition", "GET"): [
+        Case("/api/open311/v2/services/none.json", Expect(404,     404,         404,         404,         404,        404)),
+    ],
+    ("open311.requests_list", "GET"): [
+        Case("/api/open311/v2/requests.json",    Expect(200,       200,         200,         200,         200,        200)),
+    ],
+    ("open311.request_detail", "GET"): [
+        Case("/api/open311/v2/requests/{public}.json", Expect(200, 200,         200,         200,         200,        200)),
+        Case("/api/open311/v2/requests/{private}.json", Expect(404, 404,        404,         404,         404,        404)),
+        Case("/api/open311/v2/requests/{missing}.json", Expect(404, 404,         404,         404,         404,        404)),
+    ],
+    ("open311.create_request", "POST"): [  # an api_key, not a session, may send
+        Case("/api/open311/v2/requests.json",    Expect(403,       403,         403,         403,         403,        403)),
+    ],
+    ("open311.token_lookup", "GET"): [
+        Case("/api/open311/v2/tokens/none.json", Expect(404,       404,         404,         404,         404,        404)),
+    ],
+    ("open311.openapi_document", "GET"): [
+        Case("/api/openapi.json",                Expect(200,       200,         200,         200,         200,        200)),
+    ],
     ("ocpi.versions", "GET"): [
         Case("/ocpi/versions",                   Expect(401,       401,         401,         401,         401,        401)),
     ],
