@@ -258,7 +258,7 @@ def first_photos(session: Session, request_ids: list[int]) -> dict[int, int]:
         )
         .group_by(col(Attachment.request_id))
     ).all()
-    return dict(rows)
+    return {request_id: photo_id for request_id, photo_id in rows if photo_id is not None}
 
 
 def _expected(service_request: ServiceRequest) -> str | None:

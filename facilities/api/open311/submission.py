@@ -294,7 +294,7 @@ def parse_new_request(
             title=_title_of(description),
             description=description,
             location_note=address,
-            category_id=category.id,
+            category_id=category.id or 0,
             building_id=building.id if building else None,
         )
     except ValidationError as error:
