@@ -10,7 +10,7 @@ as that key's use, refused calls included.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -136,7 +136,9 @@ def service_definition(service_code: str, fmt: str) -> Response:
 @blueprint.get(f"{V2}/requests.{FMT}")
 @machine
 def requests_list(fmt: str) -> Response:
-    now = utcnow()
+    # The default window ends at the next whole minute, so that its answer can be kept
+    # (requests made meanwhile change the data, and so the generation, anyway).
+    now = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=1)
     query = submission.parse_list_query(request.args, now=now)
     filters = resources.RequestFilters(site_ids=_site_ids(), **query.filters)
     cache_key = f"{filters!r}|{query.page}|{query.page_size}"
