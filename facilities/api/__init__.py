@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from facilities.api import ocpi, open311
+    from facilities.api import docs, ocpi, open311
 
     ocpi.init_app(app)
     open311.init_app(app)
+    app.register_blueprint(docs.blueprint)

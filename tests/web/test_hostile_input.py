@@ -221,6 +221,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("open311.create_request", "POST"): Route("/api/open311/v2/requests.json", OPEN311_FIELDS),
     ("open311.token_lookup", "GET"): Route("/api/open311/v2/tokens/x.json"),
     ("open311.openapi_document", "GET"): Route("/api/openapi.json"),
+    ("api_docs.docs_page", "GET"): Route("/api/docs"),
     # Token-authenticated (tests/api): no persona's request reaches these views.
     ("ocpi.versions", "GET"): Route("/ocpi/versions", runs_for=()),
     ("ocpi.version_details", "GET"): Route("/ocpi/2.2.1", runs_for=()),

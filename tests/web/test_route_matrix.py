@@ -114,6 +114,9 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("open311.openapi_document", "GET"): [
         Case("/api/openapi.json",                Expect(200,       200,         200,         200,         200,        200)),
     ],
+    ("api_docs.docs_page", "GET"): [
+        Case("/api/docs",                        Expect(200,       200,         200,         200,         200,        200)),
+    ],
     ("ocpi.versions", "GET"): [
         Case("/ocpi/versions",                   Expect(401,       401,         401,         401,         401,        401)),
     ],
