@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select

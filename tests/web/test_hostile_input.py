@@ -168,7 +168,7 @@ OPEN311_LIST_FIELDS = (
     "page_size",
     "jurisdiction_id",
 )
-OPEN311_FIELDS = tuple(SCHEMAS["NewRequest"]["properties"]) + ("attribute[x]",)
+OPEN311_FIELDS = (*SCHEMAS["NewRequest"]["properties"], "attribute[x]")
 GENERIC_FIELDS = ("page", "next", "q", "status", "category", "building", "locale")
 
 ROUTES: dict[tuple[str, str], Route] = {

@@ -252,6 +252,9 @@ def render_http_error(error: HTTPException) -> Response:
     specification's format; web.errors hands them here."""
     status = error.code or 500
     descriptions = {
+        400: _(
+            "The request could not be read: a parameter holds a character not allowed (such as NUL)."
+        ),
         404: _("No such resource. The API's resources are listed at /api/openapi.json."),
         405: _("This method is not allowed here."),
         413: _("The request is too large."),

@@ -326,7 +326,7 @@ def _answers(fmt: str, schema: str, description: str) -> dict[str, Any]:
 
 def _errors(fmt: str, *codes: int) -> dict[str, Any]:
     descriptions = {
-        400: "Bad input: the description names the parameter.",
+        400: "Bad input: the description says which parameter and why.",
         403: "The api_key is missing, unknown, revoked or lacks the scope.",
         404: "No such resource (or an unknown jurisdiction_id).",
         429: "Too many calls: wait for Retry-After seconds.",
@@ -378,7 +378,7 @@ def _paths() -> dict[str, Any]:
                 answer="Discovery",
                 answer_description="The discovery document.",
                 parameters=[_API_KEY],
-                errors=(403, 429),
+                errors=(400, 403, 429),
             )
         }
         paths[f"{V2}/services.{fmt}"] = {
@@ -390,7 +390,7 @@ def _paths() -> dict[str, Any]:
                 answer="Services",
                 answer_description="The services.",
                 parameters=[_JURISDICTION, _API_KEY],
-                errors=(403, 404, 429),
+                errors=(400, 403, 404, 429),
             )
         }
         paths[f"{V2}/services/{{service_code}}.{fmt}"] = {
@@ -406,7 +406,7 @@ def _paths() -> dict[str, Any]:
                     _JURISDICTION,
                     _API_KEY,
                 ],
-                errors=(403, 404, 429),
+                errors=(400, 403, 404, 429),
             )
         }
         paths[f"{V2}/requests.{fmt}"] = {
@@ -448,7 +448,7 @@ def _paths() -> dict[str, Any]:
                     _JURISDICTION,
                     _API_KEY,
                 ],
-                errors=(403, 404, 429),
+                errors=(400, 403, 404, 429),
             )
         }
         paths[f"{V2}/tokens/{{token}}.{fmt}"] = {
@@ -460,7 +460,7 @@ def _paths() -> dict[str, Any]:
                 answer="TokenAnswers",
                 answer_description="The token and the request's id (null if private).",
                 parameters=[_path_parameter("token", "The token from POST requests."), _API_KEY],
-                errors=(403, 404, 429),
+                errors=(400, 403, 404, 429),
             )
         }
     return paths
