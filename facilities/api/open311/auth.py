@@ -69,7 +69,11 @@ def _hit(item: RateLimitItem, *identifiers: str) -> None:
         reset, _remaining = strategy.get_window_stats(item, "open311", *identifiers)
         raise Open311Error(
             429,
-            _("Too many requests: at most %(limit)s. Try again later.", limit=str(item)),
+            _(
+                "Too many requests: at most %(count)s in %(seconds)s seconds. Try again later.",
+                count=item.amount,
+                seconds=item.get_expiry(),
+            ),
             retry_after=max(1, math.ceil(reset - time.time())),
         )
 

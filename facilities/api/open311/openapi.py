@@ -13,7 +13,6 @@ from facilities.api.open311.submission import DESCRIPTION_LENGTH, MAX_PAGE
 
 OPENAPI_VERSION = "3.1.0"
 V2 = "/api/open311/v2"
-FORMAT_TYPES = {"json": "application/json", "xml": "text/xml"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -315,27 +314,39 @@ LIST_PARAMETERS = [
 ]
 
 
-def _answers(fmt: str, schema: str, description: str) -> dict[str, Any]:
-    content: dict[str, Any] = (
-        {"schema": _ref(schema)}
-        if fmt == "json"
-        else {"schema": {"type": "string", "description": "The same fields as XML elements."}}
-    )
-    return {"description": description, "content": {FORMAT_TYPES[fmt]: content}}
+_FORMAT = {
+    "name": "format",
+    "in": "path",
+    "required": True,
+    "description": "json or xml: the answer's format (errors too).",
+    "schema": {"type": "string", "enum": ["json", "xml"]},
+}
 
 
-def _errors(fmt: str, *codes: int) -> dict[str, Any]:
+def _answers(schema: str, description: str) -> dict[str, Any]:
+    """JSON by its schema; XML as the same fields in elements (the specification's)."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": _ref(schema)},
+            "text/xml": {
+                "schema": {"type": "string", "description": "The same fields as XML elements."}
+            },
+        },
+    }
+
+
+def _errors(*codes: int) -> dict[str, Any]:
     descriptions = {
         400: "Bad input: the description says which parameter and why.",
         403: "The api_key is missing, unknown, revoked or lacks the scope.",
-        404: "No such resource (or an unknown jurisdiction_id).",
+        404: "No such resource: an unknown id, code, token, format or jurisdiction_id.",
         429: "Too many calls: wait for Retry-After seconds.",
     }
-    return {str(code): _answers(fmt, "Errors", descriptions[code]) for code in codes}
+    return {str(code): _answers("Errors", descriptions[code]) for code in codes}
 
 
 def _operation(
-    fmt: str,
     *,
     operation_id: str,
     summary: str,
@@ -348,14 +359,14 @@ def _operation(
     body: bool = False,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "operationId": f"{operation_id}_{fmt}",
-        "summary": f"{summary} ({fmt.upper()})",
+        "operationId": operation_id,
+        "summary": summary,
         "description": description,
         "tags": ["Open311 GeoReport v2"],
-        "parameters": parameters,
+        "parameters": [_FORMAT, *parameters],
         "responses": {
-            str(status): _answers(fmt, answer, answer_description),
-            **_errors(fmt, *errors),
+            str(status): _answers(answer, answer_description),
+            **_errors(*errors),
         },
     }
     if body:
@@ -368,101 +379,93 @@ def _operation(
 
 def _paths() -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    for fmt in ("json", "xml"):
-        paths[f"{V2}/discovery.{fmt}"] = {
-            "get": _operation(
-                fmt,
-                operation_id="discovery",
-                summary="Service discovery",
-                description="Where the API is, which formats it speaks and whom to ask for a key.",
-                answer="Discovery",
-                answer_description="The discovery document.",
-                parameters=[_API_KEY],
-                errors=(400, 403, 429),
-            )
-        }
-        paths[f"{V2}/services.{fmt}"] = {
-            "get": _operation(
-                fmt,
-                operation_id="services",
-                summary="Services",
-                description="The request categories one may send, with their group and keywords.",
-                answer="Services",
-                answer_description="The services.",
-                parameters=[_JURISDICTION, _API_KEY],
-                errors=(400, 403, 404, 429),
-            )
-        }
-        paths[f"{V2}/services/{{service_code}}.{fmt}"] = {
-            "get": _operation(
-                fmt,
-                operation_id="service_definition",
-                summary="Service definition",
-                description="A service's extra questions, answered as attribute[code] in a new request.",
-                answer="ServiceDefinition",
-                answer_description="The service's attributes.",
-                parameters=[
-                    _path_parameter("service_code", "A service_code from the services list."),
-                    _JURISDICTION,
-                    _API_KEY,
-                ],
-                errors=(400, 403, 404, 429),
-            )
-        }
-        paths[f"{V2}/requests.{fmt}"] = {
-            "get": _operation(
-                fmt,
-                operation_id="requests",
-                summary="Service requests",
-                description="Public requests, newest first, one page at a time. Private "
-                "requests are never listed.",
-                answer="ServiceRequests",
-                answer_description="One page of public requests.",
-                parameters=[*LIST_PARAMETERS, _JURISDICTION, _API_KEY],
-                errors=(400, 403, 404, 429),
-            ),
-            "post": _operation(
-                fmt,
-                operation_id="create_request",
-                summary="Send a service request",
-                description="A new request into the park's queue, checked as the web form "
-                "checks one, and marked with the key's client.",
-                answer="CreatedRequests",
-                answer_description="Received: the request's id (if public) and a token.",
-                parameters=[],
-                errors=(400, 403, 404, 429),
-                status=201,
-                body=True,
-            ),
-        }
-        paths[f"{V2}/requests/{{service_request_id}}.{fmt}"] = {
-            "get": _operation(
-                fmt,
-                operation_id="request",
-                summary="One service request",
-                description="A public request by its id. A private one is a 404.",
-                answer="ServiceRequests",
-                answer_description="A list of the one request.",
-                parameters=[
-                    _path_parameter("service_request_id", "The request's reference."),
-                    _JURISDICTION,
-                    _API_KEY,
-                ],
-                errors=(400, 403, 404, 429),
-            )
-        }
-        paths[f"{V2}/tokens/{{token}}.{fmt}"] = {
-            "get": _operation(
-                fmt,
-                operation_id="token",
-                summary="Request id from a token",
-                description="The id of a request sent earlier, by the token its POST returned.",
-                answer="TokenAnswers",
-                answer_description="The token and the request's id (null if private).",
-                parameters=[_path_parameter("token", "The token from POST requests."), _API_KEY],
-                errors=(400, 403, 404, 429),
-            )
-        }
+    paths[f"{V2}/discovery.{{format}}"] = {
+        "get": _operation(
+            operation_id="discovery",
+            summary="Service discovery",
+            description="Where the API is, which formats it speaks and whom to ask for a key.",
+            answer="Discovery",
+            answer_description="The discovery document.",
+            parameters=[_API_KEY],
+            errors=(400, 403, 404, 429),
+        )
+    }
+    paths[f"{V2}/services.{{format}}"] = {
+        "get": _operation(
+            operation_id="services",
+            summary="Services",
+            description="The request categories one may send, with their group and keywords.",
+            answer="Services",
+            answer_description="The services.",
+            parameters=[_JURISDICTION, _API_KEY],
+            errors=(400, 403, 404, 429),
+        )
+    }
+    paths[f"{V2}/services/{{service_code}}.{{format}}"] = {
+        "get": _operation(
+            operation_id="service_definition",
+            summary="Service definition",
+            description="A service's extra questions, answered as attribute[code] in a new request.",
+            answer="ServiceDefinition",
+            answer_description="The service's attributes.",
+            parameters=[
+                _path_parameter("service_code", "A service_code from the services list."),
+                _JURISDICTION,
+                _API_KEY,
+            ],
+            errors=(400, 403, 404, 429),
+        )
+    }
+    paths[f"{V2}/requests.{{format}}"] = {
+        "get": _operation(
+            operation_id="requests",
+            summary="Service requests",
+            description="Public requests, newest first, one page at a time. Private "
+            "requests are never listed.",
+            answer="ServiceRequests",
+            answer_description="One page of public requests.",
+            parameters=[*LIST_PARAMETERS, _JURISDICTION, _API_KEY],
+            errors=(400, 403, 404, 429),
+        ),
+        "post": _operation(
+            operation_id="create_request",
+            summary="Send a service request",
+            description="A new request into the park's queue, checked as the web form "
+            "checks one, and marked with the key's client.",
+            answer="CreatedRequests",
+            answer_description="Received: the request's id (if public) and a token.",
+            parameters=[],
+            errors=(400, 403, 404, 429),
+            status=201,
+            body=True,
+        ),
+    }
+    paths[f"{V2}/requests/{{service_request_id}}.{{format}}"] = {
+        "get": _operation(
+            operation_id="request",
+            summary="One service request",
+            description="A public request by its id. A private one is a 404.",
+            answer="ServiceRequests",
+            answer_description="A list of the one request.",
+            parameters=[
+                _path_parameter("service_request_id", "The request's reference."),
+                _JURISDICTION,
+                _API_KEY,
+            ],
+            errors=(400, 403, 404, 429),
+        )
+    }
+    paths[f"{V2}/tokens/{{token}}.{{format}}"] = {
+        "get": _operation(
+            operation_id="token",
+            summary="Request id from a token",
+            description="The id of a request sent earlier, by the token its POST returned.",
+            answer="TokenAnswers",
+            answer_description="The token and the request's id (null if private).",
+            parameters=[_path_parameter("token", "The token from POST requests."), _API_KEY],
+            errors=(400, 403, 404, 429),
+        )
+    }
     return paths
 
 
