@@ -169,8 +169,6 @@ def similar_requests():
     )
 
 
-
-
 def _too_many_requests(_limit: object):
     body, status = _form_page(
         request.form.to_dict(),

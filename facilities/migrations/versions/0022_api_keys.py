@@ -68,9 +68,7 @@ def upgrade() -> None:
         inline_references=True,
     )
     op.add_column("service_request", sa.Column("api_token", TEXT(length=40), nullable=True))
-    op.create_index(
-        "ix_service_request_api_token", "service_request", ["api_token"], unique=True
-    )
+    op.create_index("ix_service_request_api_token", "service_request", ["api_token"], unique=True)
     op.add_column("service_request", sa.Column("latitude", sa.Float(), nullable=True))
     op.add_column("service_request", sa.Column("longitude", sa.Float(), nullable=True))
     op.add_column(
