@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import io
 import itertools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from PIL import Image
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
-from facilities.accounts.models import Role, User
+from facilities.accounts import api_keys
+from facilities.accounts.models import ApiKey, ApiScope, Role, User
 from facilities.accounts.users import create_user
 from facilities.charging.models import Charger, ChargerLifecycle
 from facilities.core.models import utcnow
@@ -257,3 +259,72 @@ def attachment(
 def question(session: Session, category_: Category, **fields) -> CategoryQuestion:
     data = QuestionForm(**{"kind": QuestionKind.text, "prompt_fi": "Kysymys", **fields})
     return save_question(session, actor=None, category=category_, data=data)
+
+
+@dataclass
+class Open311Park:
+    """What the Open311 tests read and send against (tests/api)."""
+
+    sensori: Building
+    charging: Category
+    secret: Category
+    public: ServiceRequest
+    private: ServiceRequest
+    admin: User
+    key: ApiKey
+    raw: str  # the key's secret
+
+    def __getitem__(self, name: str):
+        return getattr(self, name)
+
+
+def open311_park(session: Session, *, rate_limit_per_minute: int = 100) -> Open311Park:
+    """The Sensori building with its pin; an EV-charging category with two questions (a
+    choice and a text); a private security category; a public and a private request; and
+    a key that may read and send."""
+    sensori = building(
+        session,
+        code="SENSORI",
+        name="Sensori",
+        address="Tietokatu 6, 94600 Kemi",
+        latitude=65.7369,
+        longitude=24.5637,
+    )
+    charging = category(
+        session, slug="ev-charging", names={"fi": "Sähköautojen lataus", "en": "EV charging"}
+    )
+    question(
+        session,
+        charging,
+        code="spaces",
+        kind=QuestionKind.single_choice,
+        prompt_fi="Kuinka monta paikkaa?",
+        prompt_en="How many spaces?",
+        choices_fi="Kaksi\nNeljä",
+        choices_en="Two\nFour",
+    )
+    question(session, charging, code="note", prompt_en="Anything else?", position=1)
+    secret = category(
+        session,
+        slug="security",
+        names={"fi": "Turvallisuus", "en": "Security"},
+        default_visibility=Visibility.private,
+    )
+    public = service_request(
+        session,
+        category_=charging,
+        building_id=sensori.id,
+        title="EV charging points outside Sensori",
+    )
+    private = service_request(session, category_=secret, title="A broken lock in Sensori")
+    admin = user(session, role=Role.admin)
+    key, raw = api_keys.issue_key(
+        session,
+        admin=admin,
+        data=api_keys.ApiKeyCreate(
+            name="Kemi city",
+            scopes=[ApiScope.read, ApiScope.submit],
+            rate_limit_per_minute=rate_limit_per_minute,
+        ),
+    )
+    return Open311Park(sensori, charging, secret, public, private, admin, key, raw)

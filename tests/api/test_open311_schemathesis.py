@@ -32,10 +32,9 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from facilities.accounts import api_keys
-from facilities.accounts.models import ApiScope, Role
 from facilities.api.open311 import openapi
 from facilities.core.db import get_engine
-from facilities.park.models import QuestionKind, Visibility
+from facilities.park.models import Visibility
 from facilities.requests.models import ServiceRequest
 from tests import factories
 from tests.conftest import IsolatedClient, make_test_app
@@ -111,50 +110,9 @@ def park(app) -> Park:
     request, a key with read and submit, and a token of each kind from the API itself."""
     client = app.test_client()
     with app.app_context(), Session(get_engine(app), expire_on_commit=False) as db:
-        sensori = factories.building(
-            db,
-            code="SENSORI",
-            name="Sensori",
-            address="Tietokatu 6",
-            latitude=65.7369,
-            longitude=24.5637,
-        )
-        charging = factories.category(
-            db, slug="ev-charging", names={"fi": "Sähköautojen lataus", "en": "EV charging"}
-        )
-        factories.question(
-            db,
-            charging,
-            code="spaces",
-            kind=QuestionKind.single_choice,
-            prompt_fi="Kuinka monta paikkaa?",
-            prompt_en="How many spaces?",
-            choices_fi="Kaksi\nNeljä",
-            choices_en="Two\nFour",
-        )
-        factories.question(db, charging, code="note", prompt_en="Anything else?")
-        secret = factories.category(
-            db,
-            slug="security",
-            names={"fi": "Turvallisuus", "en": "Security"},
-            default_visibility=Visibility.private,
-        )
-        public = factories.service_request(
-            db, category_=charging, building_id=sensori.id, title="Chargers outside Sensori"
-        )
-        factories.service_request(db, category_=secret, title="A broken lock in Sensori")
-        admin = factories.user(db, role=Role.admin)
-        _key, raw = api_keys.issue_key(
-            db,
-            admin=admin,
-            data=api_keys.ApiKeyCreate(
-                name="Schemathesis",
-                scopes=[ApiScope.read, ApiScope.submit],
-                rate_limit_per_minute=api_keys.MAX_RATE_LIMIT,
-            ),
-        )
+        arranged = factories.open311_park(db, rate_limit_per_minute=api_keys.MAX_RATE_LIMIT)
         db.commit()
-        public_reference = public.reference
+        raw, public_reference = arranged.raw, arranged.public.reference
     definition = client.get(f"{V2}/services/ev-charging.json").get_json()
     (spaces,) = [item for item in definition["attributes"] if item["code"] == "spaces"]
     tokens = []
