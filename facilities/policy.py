@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facilities.accounts.models import Role, User
+from facilities.accounts.models import ApiKey, ApiScope, Role, User
 from facilities.park.models import Visibility
 from facilities.requests.models import (
     PUBLIC_UPDATE_KINDS,
@@ -36,6 +36,11 @@ def same_company(user: User | None, service_request: ServiceRequest) -> bool:
         and user.tenant_id is not None  # type: ignore[union-attr]
         and user.tenant_id == service_request.tenant_id  # type: ignore[union-attr]
     )
+
+
+def may_send_through_api(key: ApiKey | None) -> bool:
+    """An API client may send requests with an active key that has the submit scope."""
+    return key is not None and key.active and ApiScope.submit.value in key.scopes
 
 
 def may_view(user: User | None, service_request: ServiceRequest) -> bool:

@@ -76,3 +76,23 @@ def test_staff_read_the_public_page_as_its_readers_do(db, people):
 
 def test_only_admins_administer(people):
     assert [name for name, user in people.items() if policy.may_administer(user)] == ["admin"]
+
+
+def test_only_an_active_key_with_the_submit_scope_may_send_through_the_api():
+    from facilities.accounts.models import ApiKey, ApiScope
+    from facilities.core.models import utcnow
+
+    def key(*scopes: ApiScope, revoked: bool = False) -> ApiKey:
+        return ApiKey(
+            name="k",
+            prefix="fac_x",
+            key_hash="h",
+            scopes=[scope.value for scope in scopes],
+            revoked_at=utcnow() if revoked else None,
+        )
+
+    assert policy.may_send_through_api(key(ApiScope.submit))
+    assert policy.may_send_through_api(key(ApiScope.read, ApiScope.submit))
+    assert not policy.may_send_through_api(key(ApiScope.read))
+    assert not policy.may_send_through_api(key(ApiScope.submit, revoked=True))
+    assert not policy.may_send_through_api(None)

@@ -23,7 +23,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from facilities.accounts import api_keys
-from facilities.accounts.models import ApiScope
 from facilities.api.open311 import auth, openapi, resources, submission
 from facilities.api.open311.formats import FORMATS, Open311Error, error_response, respond
 from facilities.core.db import get_session
@@ -186,7 +185,7 @@ def request_detail(service_request_id: str, fmt: str) -> Response:
 @blueprint.post(f"{V2}/requests.{FMT}")
 @machine
 def create_request(fmt: str) -> Response:
-    key = auth.require_scope(g.open311_key, ApiScope.submit)
+    key = auth.require_sender(g.open311_key)
     session = get_session()
     site_ids = _site_ids()
     data = submission.parse_new_request(session, site_ids, request.form)

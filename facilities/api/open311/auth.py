@@ -16,8 +16,9 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 
+from facilities import policy
 from facilities.accounts import api_keys
-from facilities.accounts.models import ApiKey, ApiScope
+from facilities.accounts.models import ApiKey
 from facilities.api.open311.formats import Open311Error
 from facilities.core.db import get_session
 from facilities.extensions import limiter
@@ -49,12 +50,13 @@ def authenticate() -> ApiKey | None:
     return key
 
 
-def require_scope(key: ApiKey | None, scope: ApiScope) -> ApiKey:
+def require_sender(key: ApiKey | None) -> ApiKey:
+    """The key, if policy lets it send requests; else the 403 that says why."""
     if key is None:
         raise Open311Error(
             403, _("An api_key is needed to send requests. Ask the park's admins for a key.")
         )
-    if not api_keys.has_scope(key, scope):
+    if not policy.may_send_through_api(key):
         raise Open311Error(
             403, _("This api_key may not send requests (it lacks the submit scope).")
         )
