@@ -192,7 +192,7 @@ def test_services_have_the_example_fields_in_json_and_the_example_structure_in_x
 
     xml = english(client, f"{V2}/services.xml")
     assert xml.mimetype == "text/xml"
-    assert xml.data.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert xml.data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     assert structure(ET.fromstring(xml.data)) == structure(example)
 
 

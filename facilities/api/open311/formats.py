@@ -15,6 +15,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from flask import Response
 
 FORMATS = ("json", "xml")
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 CONTENT_TYPES = {"json": "application/json", "xml": "text/xml"}
 # Lists inside items: the container's element name -> each entry's element name
 NESTED = {
@@ -62,7 +63,8 @@ def to_xml(root: str, item: str, data: list[Any] | dict[str, Any]) -> bytes:
             _fill(SubElement(element, item), entry, item)
     else:
         _fill(element, data, root)
-    return tostring(element, encoding="utf-8", xml_declaration=True)
+    # the declaration as the specification writes it (ElementTree's uses single quotes)
+    return XML_DECLARATION + tostring(element, encoding="unicode").encode()
 
 
 def respond(
