@@ -600,3 +600,13 @@ def test_json_answers_are_utf8_without_escapes(client, park):
     answer = client.get(f"{V2}/services.json", headers={"Accept-Language": "fi"})
     assert "Sähköautojen lataus".encode() in answer.data
     assert json.loads(answer.data)
+
+
+def test_xml_always_parses_whatever_the_text_holds(client, db, park):
+    public = park["public"]
+    public.description = "Bell\x07 and form feed\x0c and <tags> & ampersands"
+    db.add(public)
+    db.commit()
+    answer = client.get(f"{V2}/requests/{public.reference}.xml")
+    description = ET.fromstring(answer.data).find("request/description").text
+    assert description.endswith("Bell and form feed and <tags> & ampersands")

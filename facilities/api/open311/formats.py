@@ -9,6 +9,7 @@ its own container, as the specification's examples show.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -36,10 +37,15 @@ class Open311Error(Exception):
         self.retry_after = retry_after  # seconds, for 429
 
 
+# Characters XML 1.0 cannot carry at all, even escaped (C0 controls but tab and newlines,
+# lone surrogates, U+FFFE/U+FFFF): left out so that the document always parses.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _fill(element: Element, value: Any, name: str) -> None:
