@@ -16,7 +16,13 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from facilities.accounts.models import STAFF_ROLES, AccessToken, RememberToken, User
+from facilities.accounts.models import (
+    STAFF_ROLES,
+    AccessToken,
+    ApiKeyUse,
+    RememberToken,
+    User,
+)
 from facilities.core import audit, outbox
 from facilities.core.errors import ServiceError
 from facilities.core.storage import get_storage
@@ -310,16 +316,18 @@ def _not_fixed_note() -> str:
 class RetentionResult:
     requests: int
     tokens: int
+    api_uses: int = 0
 
     @property
     def items(self) -> int:
-        return self.requests + self.tokens
+        return self.requests + self.tokens + self.api_uses
 
 
 def apply_retention(session: Session, *, now: datetime) -> RetentionResult:
     """Remove personal data of requests closed more than `retention_months` ago (who sent
     it, an API client's contact and pin, tenants' messages, files, followers), keeping the
-    request for statistics; and delete expired sign-in links and remember-me tokens."""
+    request for statistics; delete expired sign-in links and remember-me tokens, and the
+    record of API calls older than the same months (it holds the callers' addresses)."""
     cutoff = months_before(now, get_settings().retention_months)
     candidates = session.exec(
         select(ServiceRequest.id)
@@ -360,8 +368,9 @@ def apply_retention(session: Session, *, now: datetime) -> RetentionResult:
         session.exec(delete(AccessToken).where(col(AccessToken.expires_at) <= now)).rowcount
         + session.exec(delete(RememberToken).where(col(RememberToken.expires_at) <= now)).rowcount
     )
+    api_uses = session.exec(delete(ApiKeyUse).where(col(ApiKeyUse.at) <= cutoff)).rowcount
     session.flush()
-    return RetentionResult(requests=len(claimed), tokens=tokens)
+    return RetentionResult(requests=len(claimed), tokens=tokens, api_uses=api_uses)
 
 
 def _remove_personal_data(session: Session, request_ids: list[int], *, now: datetime) -> None:

@@ -366,3 +366,30 @@ def test_the_demo_park_has_a_stale_request_and_a_done_one_to_ask_about(db):
     now = utcnow()
     assert follow_up.flag_stale_requests(db, now=now) >= 1
     assert follow_up.ask_if_fixed(db, now=now) >= 1
+
+
+def test_retention_forgets_api_calls_older_than_the_retention_months(db):
+    from facilities.accounts import api_keys
+    from facilities.accounts.models import ApiKeyUse, ApiScope
+
+    admin = factories.user(db, role=Role.admin)
+    key, _raw = api_keys.issue_key(
+        db, admin=admin, data=api_keys.ApiKeyCreate(name="City", scopes=[ApiScope.read])
+    )
+    now = utcnow()
+    for days_ago in (800, 10):
+        api_keys.record_use(
+            db,
+            key=key,
+            method="GET",
+            path="/api/open311/v2/services.json",
+            status_code=200,
+            remote_addr="198.51.100.7",
+            now=now - timedelta(days=days_ago),
+        )
+    db.commit()
+    result = follow_up.apply_retention(db, now=now)
+    db.commit()
+    assert result.api_uses == 1
+    kept = db.exec(select(ApiKeyUse.at)).all()
+    assert len(kept) == 1 and kept[0] > now - timedelta(days=30)
