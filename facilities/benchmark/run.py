@@ -210,7 +210,7 @@ def _wait_until_ready(server: Server, path: str, log: Path) -> None:
             with urllib.request.urlopen(server.url(path), timeout=2) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, OSError):  # refused, reset, or a slow first answer
             pass
         time.sleep(0.2)  # polling a starting process, not hiding a race
     raise BenchmarkError(f"gunicorn did not answer within 60 s; see {log}")

@@ -24,7 +24,14 @@ from werkzeug.exceptions import HTTPException
 
 from facilities.accounts import api_keys
 from facilities.api.open311 import auth, openapi, resources, submission
-from facilities.api.open311.formats import FORMATS, Open311Error, error_response, respond
+from facilities.api.open311.formats import (
+    FORMATS,
+    Open311Error,
+    answer,
+    encode,
+    error_response,
+    respond,
+)
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
@@ -54,8 +61,12 @@ def _format() -> str:
 
 
 def _site_ids() -> list[int]:
-    jurisdiction = request.values.get("jurisdiction_id")
-    found = resources.sites(get_session(), jurisdiction or None)
+    jurisdiction = request.values.get("jurisdiction_id") or None
+    found = kept_in_generation(
+        "open311.sites",
+        jurisdiction or "",
+        lambda: [site.id for site in resources.sites(get_session(), jurisdiction)],
+    )
     if not found and jurisdiction:
         raise Open311Error(
             404,
@@ -64,7 +75,7 @@ def _site_ids() -> list[int]:
                 value=jurisdiction,
             ),
         )
-    return [site.id for site in found if site.id is not None]
+    return [site_id for site_id in found if site_id is not None]
 
 
 @blueprint.before_request
@@ -75,7 +86,8 @@ def _authenticate() -> None:
 
 
 def _kept(name: str, key: str, build: Any) -> Any:
-    """Public answers are the same for every caller: built once per data change."""
+    """Public answers are the same for every caller: built once per data change (and
+    kept encoded, per format and language)."""
     return kept_in_generation(f"open311.{name}", f"{_language()}|{key}", build)
 
 
@@ -110,12 +122,17 @@ def discovery(fmt: str) -> Response:
 @machine
 def services(fmt: str) -> Response:
     site_ids = _site_ids()
-    data = _kept(
+    body = _kept(
         "services",
-        repr(site_ids),
-        lambda: resources.services(get_session(), site_ids, _language()),
+        f"{fmt}|{site_ids!r}",
+        lambda: encode(
+            fmt,
+            resources.services(get_session(), site_ids, _language()),
+            root="services",
+            item="service",
+        ),
     )
-    return respond(fmt, data, root="services", item="service")
+    return answer(fmt, body)
 
 
 @blueprint.get(f"{V2}/services/<service_code>.{FMT}")
@@ -142,14 +159,15 @@ def requests_list(fmt: str) -> Response:
     filters = resources.RequestFilters(site_ids=_site_ids(), **query.filters)
     cache_key = f"{filters!r}|{query.page}|{query.page_size}"
 
-    def build() -> tuple[list[dict[str, Any]], bool]:
+    def build() -> tuple[bytes, bool]:
         found, more = resources.find_requests(
             get_session(), filters, page=query.page, page_size=query.page_size
         )
-        return resources.requests_as_fields(get_session(), found, _language()), more
+        fields = resources.requests_as_fields(get_session(), found, _language())
+        return encode(fmt, fields, root="service_requests", item="request"), more
 
-    data, more = _kept("requests", cache_key, build)
-    response = respond(fmt, data, root="service_requests", item="request")
+    body, more = _kept("requests", f"{fmt}|{cache_key}", build)
+    response = answer(fmt, body)
     if more:
         args = request.args.to_dict()
         args["page"] = str(query.page + 1)
@@ -164,14 +182,15 @@ def requests_list(fmt: str) -> Response:
 def request_detail(service_request_id: str, fmt: str) -> Response:
     site_ids = _site_ids()
 
-    def build() -> list[dict[str, Any]] | None:
+    def build() -> bytes | None:
         found = resources.public_request(get_session(), site_ids, service_request_id)
         if found is None:
             return None
-        return resources.requests_as_fields(get_session(), [found], _language())
+        fields = resources.requests_as_fields(get_session(), [found], _language())
+        return encode(fmt, fields, root="service_requests", item="request")
 
-    data = _kept("request", f"{site_ids!r}|{service_request_id.upper()}", build)
-    if data is None:
+    body = _kept("request", f"{fmt}|{site_ids!r}|{service_request_id.upper()}", build)
+    if body is None:
         raise Open311Error(
             404,
             _(
@@ -179,7 +198,7 @@ def request_detail(service_request_id: str, fmt: str) -> Response:
                 id=service_request_id,
             ),
         )
-    return respond(fmt, data, root="service_requests", item="request")
+    return answer(fmt, body)
 
 
 @blueprint.post(f"{V2}/requests.{FMT}")
@@ -197,11 +216,14 @@ def create_request(fmt: str) -> Response:
         raise Open311Error(400, submission.describe(failure.errors)) from None
     session.commit()
     g.open311_detail = service_request.reference
-    answer: dict[str, Any] = {"token": token, "service_notice": submission.notice(service_request)}
+    created: dict[str, Any] = {
+        "token": token,
+        "service_notice": submission.notice(service_request),
+    }
     if service_request.is_public:
-        answer = {"service_request_id": service_request.reference, **answer}
-    answer["account_id"] = data.contact.get("account_id")
-    response = respond(fmt, [answer], root="service_requests", item="request", status=201)
+        created = {"service_request_id": service_request.reference, **created}
+    created["account_id"] = data.contact.get("account_id")
+    response = respond(fmt, [created], root="service_requests", item="request", status=201)
     if service_request.is_public:
         response.headers["Location"] = url_for(
             "open311.request_detail",
@@ -218,11 +240,11 @@ def token_lookup(token: str, fmt: str) -> Response:
     found = submission.by_token(get_session(), token)
     if found is None:
         raise Open311Error(404, _("Unknown token %(token)s.", token=token[:60]))
-    answer = {
+    looked_up = {
         "service_request_id": found.reference if found.is_public else None,
         "token": token,
     }
-    return respond(fmt, [answer], root="service_requests", item="request")
+    return respond(fmt, [looked_up], root="service_requests", item="request")
 
 
 # --- the OpenAPI document -------------------------------------------------------------

@@ -73,14 +73,20 @@ def to_xml(root: str, item: str, data: list[Any] | dict[str, Any]) -> bytes:
     return XML_DECLARATION + tostring(element, encoding="unicode").encode()
 
 
+def encode(fmt: str, data: list[Any] | dict[str, Any], *, root: str, item: str) -> bytes:
+    if fmt == "xml":
+        return to_xml(root, item, data)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def answer(fmt: str, body: bytes, *, status: int = 200) -> Response:
+    return Response(body, status=status, content_type=f"{CONTENT_TYPES[fmt]}; charset=utf-8")
+
+
 def respond(
     fmt: str, data: list[Any] | dict[str, Any], *, root: str, item: str, status: int = 200
 ) -> Response:
-    if fmt == "xml":
-        body = to_xml(root, item, data)
-    else:
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, status=status, content_type=f"{CONTENT_TYPES[fmt]}; charset=utf-8")
+    return answer(fmt, encode(fmt, data, root=root, item=item), status=status)
 
 
 def error_response(fmt: str, status: int, description: str) -> Response:
