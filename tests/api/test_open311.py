@@ -610,3 +610,18 @@ def test_xml_always_parses_whatever_the_text_holds(client, db, park):
     answer = client.get(f"{V2}/requests/{public.reference}.xml")
     description = ET.fromstring(answer.data).find("request/description").text
     assert description.endswith("Bell and form feed and <tags> & ampersands")
+
+
+def test_reads_are_open_to_web_apps_elsewhere_but_posts_are_not(client, park):
+    read = client.get(f"{V2}/requests.json", headers={"Origin": "https://city.example"})
+    assert read.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Link" in read.headers["Access-Control-Expose-Headers"]
+    refused = client.get(f"{V2}/requests.json?status=bad", headers={"Origin": "https://x.example"})
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"  # so the app reads why
+    sent = client.post(
+        f"{V2}/requests.json",
+        data={**EXAMPLE_POST, "api_key": park["raw"]},
+        headers={"Origin": "https://city.example"},
+    )
+    assert sent.status_code == 201
+    assert "Access-Control-Allow-Origin" not in sent.headers

@@ -295,6 +295,16 @@ def _path_without_key() -> str:
 
 
 @blueprint.after_request
+def _readable_from_any_site(response: Response) -> Response:
+    """Reads are public and carry no cookies: web apps elsewhere may read them (CORS).
+    A POST is not opened to other sites: its api_key belongs on a server, not in a page."""
+    if request.method in ("GET", "HEAD"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "Link, Retry-After"
+    return response
+
+
+@blueprint.after_request
 def _keep_use(response: Response) -> Response:
     key = g.get("open311_key")
     if key is None:
