@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facilities.accounts.api_keys import has_scope
 from facilities.accounts.models import ApiKey, ApiScope, Role, User
 from facilities.park.models import Visibility
 from facilities.requests.models import (
@@ -40,7 +41,7 @@ def same_company(user: User | None, service_request: ServiceRequest) -> bool:
 
 def may_send_through_api(key: ApiKey | None) -> bool:
     """An API client may send requests with an active key that has the submit scope."""
-    return key is not None and key.active and ApiScope.submit.value in key.scopes
+    return key is not None and key.active and has_scope(key, ApiScope.submit)
 
 
 def may_view(user: User | None, service_request: ServiceRequest) -> bool:

@@ -85,11 +85,11 @@ def database_template(tmp_path_factory) -> Iterator[dict]:
     admin.dispose()
 
 
-@pytest.fixture
-def database_url(database_template, tmp_path) -> Iterator[str]:
-    """A fresh copy of the migrated template for one test."""
+@contextmanager
+def template_copy(database_template, folder) -> Iterator[str]:
+    """A copy of the migrated template (a file in `folder` on SQLite), dropped after."""
     if database_template["backend"] == "sqlite":
-        path = tmp_path / "test.db"
+        path = folder / "test.db"
         shutil.copyfile(database_template["path"], path)
         yield f"sqlite:///{path}"
         return
@@ -102,6 +102,13 @@ def database_url(database_template, tmp_path) -> Iterator[str]:
     yield database_template["server_url"].set(database=name).render_as_string(hide_password=False)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path) -> Iterator[str]:
+    """A fresh copy of the migrated template for one test."""
+    with template_copy(database_template, tmp_path) as url:
+        yield url
 
 
 def _rate_limit_store() -> dict[str, str]:

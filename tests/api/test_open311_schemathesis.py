@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +26,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from facilities.accounts import api_keys
@@ -37,7 +34,7 @@ from facilities.core.db import get_engine
 from facilities.park.models import Visibility
 from facilities.requests.models import ServiceRequest
 from tests import factories
-from tests.conftest import IsolatedClient, make_test_app
+from tests.conftest import IsolatedClient, make_test_app, template_copy
 
 V2 = "/api/open311/v2"
 CHECKS = [
@@ -66,20 +63,8 @@ def shared_database_url(database_template, tmp_path_factory) -> Iterator[str]:
     """One copy of the migrated template for the whole file (conftest's is per test):
     each operation's calls build on the park and on what earlier POSTs sent, and a new
     PostgreSQL database per operation would cost more than the calls themselves."""
-    if database_template["backend"] == "sqlite":
-        path = tmp_path_factory.mktemp("schemathesis") / "test.db"
-        shutil.copyfile(database_template["path"], path)
-        yield f"sqlite:///{path}"
-        return
-    name = f"facilities_test_{database_template['run_id']}_{uuid.uuid4().hex[:8]}"
-    admin = database_template["admin"]
-    with admin.connect() as connection:
-        connection.execute(
-            text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template["template"]}"')
-        )
-    yield database_template["server_url"].set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with template_copy(database_template, tmp_path_factory.mktemp("schemathesis")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from facilities.requests.models import (
     Attachment,
     RequestUpdate,
     ServiceRequest,
+    Status,
 )
 from facilities.requests.workflow import CLOSED_KINDS
 from facilities.settings import get_settings
@@ -190,8 +191,6 @@ def find_requests(
                 Category, col(Category.id) == ServiceRequest.category_id
             ).where(col(Category.slug).in_(filters.service_codes))
         if filters.statuses == {"open"} or filters.statuses == {"closed"}:
-            from facilities.requests.models import Status
-
             closed = select(Status.id).where(col(Status.kind).in_(list(CLOSED_KINDS)))
             wanted = col(ServiceRequest.status_id).in_(closed)
             statement = statement.where(wanted if "closed" in filters.statuses else ~wanted)
@@ -288,8 +287,7 @@ def request_fields(
     if len(notes) > STATUS_NOTES_LENGTH:
         notes = notes[: STATUS_NOTES_LENGTH - 1].rstrip() + "…"
     building: Building | None = service_request.building
-    lat = service_request.latitude if service_request.latitude is not None else None
-    long = service_request.longitude if service_request.longitude is not None else None
+    lat, long = service_request.latitude, service_request.longitude
     if lat is None and building is not None:
         lat, long = building.latitude, building.longitude
     description = service_request.title
