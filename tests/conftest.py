@@ -10,8 +10,10 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -31,6 +33,23 @@ def skip_or_fail(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: this test must run)", pytrace=False)
     pytest.skip(reason)
+
+
+# FACILITIES_TEST_CLOCK_SHIFT_DAYS=365 (or -365) runs every test with the machine's clock
+# moved that far: a test that mixes a fixed date with the real clock then fails today, not
+# on the day the calendar passes its date. Browser tests keep the real clock (Chromium's
+# own clock would expire the server's cookies).
+CLOCK_SHIFT_DAYS = int(os.environ.get("FACILITIES_TEST_CLOCK_SHIFT_DAYS") or 0)
+
+
+@pytest.fixture(autouse=True)
+def shifted_clock(request) -> Iterator[None]:
+    if not CLOCK_SHIFT_DAYS or request.node.get_closest_marker("browser"):
+        yield
+        return
+    destination = datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS)
+    with time_machine.travel(destination, tick=True):
+        yield
 
 
 def _postgres_url(raw: str):

@@ -133,6 +133,7 @@ def _send_to_user(
                 },
             )
         ],
+        now=now,
     )
 
 
@@ -192,6 +193,7 @@ def invite(
                 },
             )
         ],
+        now=now,
     )
     return token
 

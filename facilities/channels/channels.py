@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -150,7 +151,9 @@ def set_channel_active(session: Session, *, actor: User, channel: Channel, activ
     )
 
 
-def queue_post(session: Session, *, channel: Channel, post: Post, key: str) -> Outbox | None:
+def queue_post(
+    session: Session, *, channel: Channel, post: Post, key: str, now: datetime
+) -> Outbox | None:
     """Queue `post` for `channel` under `key`; None when that key is queued already."""
     park = get_settings().park_name
     return enqueue_webhook(
@@ -162,6 +165,7 @@ def queue_post(session: Session, *, channel: Channel, post: Post, key: str) -> O
         signing_secret=channel.secret if channel.format == ChannelFormat.generic else "",
         name=channel.name,
         summary=post.headline,
+        now=now,
     )
 
 
@@ -176,7 +180,7 @@ def queue_test_post(session: Session, *, actor: User, channel: Channel) -> Outbo
             url=absolute_url("/"),
             link_label=_("Open the roadmap"),
         )
-    item = queue_post(session, channel=channel, post=post, key=key)
+    item = queue_post(session, channel=channel, post=post, key=key, now=utcnow())
     audit.record(
         session,
         actor=actor,

@@ -201,7 +201,7 @@ def post_weekly_roadmap(session: Session, now: datetime) -> int:
         return 0
     post = weekly_post(week, changes)
     queued = sum(
-        queue_post(session, channel=channel, post=post, key=key) is not None
+        queue_post(session, channel=channel, post=post, key=key, now=now) is not None
         for key, channel in waiting.items()
     )
     session.commit()

@@ -109,4 +109,10 @@ def post_to_channels(
         return
     post = entry_post(service_request, entry)
     for channel in channels:
-        queue_post(session, channel=channel, post=post, key=entry_key(channel, entry))
+        queue_post(
+            session,
+            channel=channel,
+            post=post,
+            key=entry_key(channel, entry),
+            now=entry.published_at or entry.created_at,  # the entry's publication is the moment
+        )

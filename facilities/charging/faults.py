@@ -173,7 +173,9 @@ def close_fault(
         request.status_id = done.id
         session.add_all([request, entry])
         session.flush()
-        outbox.queue(session, emails.fault_fixed(session, service_request=request, charger=charger))
+        outbox.queue(
+            session, emails.fault_fixed(session, service_request=request, charger=charger), now=now
+        )
     audit.record(
         session,
         actor=None,

@@ -156,7 +156,9 @@ def submit_report(
     session.flush()
     if token:
         outbox.queue(
-            session, emails.report_confirmation(report=report, charger=charger, token=token)
+            session,
+            emails.report_confirmation(report=report, charger=charger, token=token),
+            now=now,
         )
     return ReportOutcome(report=report, service_request=service_request, merged=not opened)
 

@@ -6,11 +6,12 @@ import hashlib
 import logging
 import re
 import smtplib
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
-from facilities.core.models import Outbox, utcnow
+from facilities.core.models import Outbox
 from facilities.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,12 @@ def message_id(item: Outbox, *, sender: str) -> str:
     return f"<outbox.{item.id}.{digest}@{domain.lower()}>"
 
 
-def build_message(item: Outbox, *, sender: str) -> EmailMessage:
+def build_message(item: Outbox, *, sender: str, now: datetime) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = item.recipient
     message["Subject"] = " ".join(item.subject.split())  # a header is one line
-    message["Date"] = format_datetime(utcnow())
+    message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(item, sender=sender)
     for name, value in (item.headers or {}).items():
         message[name] = " ".join(value.split())  # one line each, as the subject

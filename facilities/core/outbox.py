@@ -52,8 +52,9 @@ class Email:
     headers: dict[str, str] | None = None  # extra headers, e.g. List-Unsubscribe
 
 
-def queue(session: Session, emails: list[Email]) -> int:
-    """Write each e-mail in its recipient's language into the outbox; returns how many."""
+def queue(session: Session, emails: list[Email], *, now: datetime) -> int:
+    """Write each e-mail in its recipient's language into the outbox, due at `now`;
+    returns how many."""
     queued = 0
     for email in emails:
         context = {
@@ -71,6 +72,7 @@ def queue(session: Session, emails: list[Email]) -> int:
             subject=subject,
             body_text=body,
             headers=email.headers,
+            now=now,
         )
         queued += item is not None
     return queued
@@ -89,8 +91,12 @@ def enqueue_email(
     subject: str,
     body_text: str,
     headers: dict[str, str] | None = None,
+    now: datetime,
 ) -> Outbox | None:
-    """Queue one e-mail; a second call with the same key queues nothing."""
+    """Queue one e-mail, due at `now`; a second call with the same key queues nothing.
+
+    `now` is the caller's clock (a job's run time), never the machine's: a job run for
+    a past or future moment queues what is due at that moment."""
     if session.exec(select(Outbox.id).where(Outbox.idempotency_key == key)).first() is not None:
         return None
     item = Outbox(
@@ -99,6 +105,8 @@ def enqueue_email(
         subject=subject,
         body_text=body_text,
         headers=headers or None,
+        created_at=now,
+        next_attempt_at=now,
     )
     session.add(item)
     session.flush()
@@ -115,6 +123,7 @@ def enqueue_webhook(
     signing_secret: str,
     name: str,
     summary: str,
+    now: datetime,
 ) -> Outbox | None:
     """Queue one webhook post; None if a post with this key is queued already.
 
@@ -131,6 +140,8 @@ def enqueue_webhook(
         payload=payload,
         format=format,
         signing_secret=signing_secret,
+        created_at=now,
+        next_attempt_at=now,
     )
     try:
         with session.begin_nested():
@@ -303,7 +314,7 @@ def send_claimed(session: Session, claims: list[Claim], *, now: datetime) -> int
             if item.kind == OutboxKind.webhook:
                 webhooks.post(item, now=clock())
             else:
-                sender.send(build_message(item, sender=settings.mail_from))
+                sender.send(build_message(item, sender=settings.mail_from, now=clock()))
         except Exception as error:  # SMTP, HTTP and network errors alike: try again later
             log.warning("%s %s to %s failed: %s", item.kind, item.id, item.recipient, error)
             error_text = f"{type(error).__name__}: {error}"

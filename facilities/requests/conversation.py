@@ -88,6 +88,7 @@ def add_comment(
         comment_emails(
             session, service_request=service_request, entry=entry, author=author, files=len(files)
         ),
+        now=now,
     )
     return entry
 

@@ -98,6 +98,7 @@ def flag_stale_requests(session: Session, *, now: datetime) -> int:
             emails.request_stale(
                 session, service_request=service_request, staff=staff, flagged_at=now
             ),
+            now=now,
         )
     return flagged
 
@@ -147,6 +148,7 @@ def warn_of_deadlines(session: Session, *, now: datetime) -> int:
         outbox.queue(
             session,
             make(session, service_request=service_request, deadline=deadline, staff=staff),
+            now=now,
         )
     return sent
 
@@ -195,7 +197,9 @@ def ask_if_fixed(session: Session, *, now: datetime) -> int:
         ):
             continue
         queued = outbox.queue(
-            session, emails.fixed_question(session, service_request=service_request, token=raw)
+            session,
+            emails.fixed_question(session, service_request=service_request, token=raw),
+            now=now,
         )
         asked += queued
     return asked
@@ -300,6 +304,7 @@ def _reopen(session: Session, service_request: ServiceRequest, *, now: datetime)
     outbox.queue(
         session,
         emails.not_fixed(session, service_request=service_request, staff=_staff(session)),
+        now=now,
     )
 
 

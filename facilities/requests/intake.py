@@ -100,7 +100,9 @@ def submit_request(
         assert storage is not None
         attach(session, storage, service_request=service_request, uploader=submitter, files=files)
     if notify:
-        outbox.queue(session, emails.request_received(session, service_request=service_request))
+        outbox.queue(
+            session, emails.request_received(session, service_request=service_request), now=now
+        )
     return service_request
 
 

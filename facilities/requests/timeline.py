@@ -78,6 +78,7 @@ def publish_due_updates(session: Session, *, now: datetime, limit: int = 200) ->
             outbox.queue(
                 session,
                 emails.update_published(session, service_request=entry.request, entry=entry),
+                now=now,
             )
             announce_published(session, entry.request, entry)
     return len(published_ids)

@@ -128,6 +128,7 @@ def triage_request(
         outbox.queue(
             session,
             emails.request_assigned(session, service_request=service_request, by=actor),
+            now=plan.now,
         )
     if notify:
         for entry in entries:
@@ -135,6 +136,7 @@ def triage_request(
                 outbox.queue(
                     session,
                     emails.update_published(session, service_request=service_request, entry=entry),
+                    now=plan.now,
                 )
                 announce_published(session, service_request, entry)
     return True

@@ -50,6 +50,7 @@ def mail_subscribers(
             for subscription in subscriptions
             if subscription.id in followed
         ],
+        now=entry.published_at or entry.created_at,  # the entry's publication is the moment
     )
 
 
@@ -122,6 +123,7 @@ def send_digests(session: Session, *, frequency: Frequency, now: datetime) -> in
                         period_end=end,
                     )
                 ],
+                now=now,
             )
         session.commit()  # the claims and their digests together
         session.expire_all()

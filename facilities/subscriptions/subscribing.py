@@ -161,6 +161,7 @@ def subscribe(
         emails.subscription_confirm(
             subscription=subscription, followed=followed, token=token_of(subscription), now=now
         ),
+        now=now,
     )
     return subscription
 

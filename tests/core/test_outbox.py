@@ -174,15 +174,13 @@ def test_smtp_failures_are_retried_later_and_given_up_in_the_end(database_url):
 
 
 def test_queueing_the_same_email_twice_keeps_one(db):
-    assert outbox.enqueue_email(db, key="k", recipient="a@example.com", subject="s", body_text="b")
-    assert (
-        outbox.enqueue_email(db, key="k", recipient="a@example.com", subject="s", body_text="b")
-        is None
-    )
+    mail = {"key": "k", "recipient": "a@example.com", "subject": "s", "body_text": "b"}
+    assert outbox.enqueue_email(db, **mail, now=utcnow())
+    assert outbox.enqueue_email(db, **mail, now=utcnow()) is None
     assert len(db.exec(select(Outbox)).all()) == 1
 
 
-def _queue(db, count: int) -> list[Outbox]:
+def _queue(db, count: int, now=None) -> list[Outbox]:
     items = [
         outbox.enqueue_email(
             db,
@@ -190,6 +188,7 @@ def _queue(db, count: int) -> list[Outbox]:
             recipient=f"person{number}@example.com",
             subject=f"Message {number}",
             body_text="Hello.",
+            now=now or utcnow(),
         )
         for number in range(count)
     ]
@@ -221,9 +220,9 @@ def test_the_message_id_is_fixed_by_the_outbox_row():
     digest = hashlib.sha256(b"request:3:received").hexdigest()[:16]
     sender = "Teknologiapuisto <noreply@park.example.fi>"
 
-    first = build_message(item, sender=sender)["Message-ID"]
+    first = build_message(item, sender=sender, now=utcnow())["Message-ID"]
     assert first == f"<outbox.7.{digest}@park.example.fi>"
-    assert build_message(item, sender=sender)["Message-ID"] == first  # every attempt
+    assert build_message(item, sender=sender, now=utcnow())["Message-ID"] == first  # every attempt
     other = Outbox(
         id=8,
         idempotency_key="request:3:other",
@@ -231,8 +230,11 @@ def test_the_message_id_is_fixed_by_the_outbox_row():
         subject="s",
         body_text="b",
     )
-    assert build_message(other, sender=sender)["Message-ID"] != first
-    assert build_message(item, sender="noreply")["Message-ID"] == f"<outbox.7.{digest}@facilities>"
+    assert build_message(other, sender=sender, now=utcnow())["Message-ID"] != first
+    assert (
+        build_message(item, sender="noreply", now=utcnow())["Message-ID"]
+        == f"<outbox.7.{digest}@facilities>"
+    )
 
 
 def test_a_message_refused_for_now_is_retried_with_the_same_message_id(mail_app, mail_db, inbox):

@@ -5,9 +5,11 @@ delivery through a real SMTP server (aiosmtpd) that may be down for a while."""
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -313,10 +315,26 @@ def _published_at(db, when: datetime) -> None:
     db.commit()
 
 
+# The machine's clock a year after or before the digest's period: the job and the outbox
+# read only the `now` they are given (this test failed once the calendar passed that week).
+MACHINE_CLOCKS = {"clock-now": None, "clock-year-ahead": 365, "clock-year-behind": -365}
+
+
+@pytest.mark.parametrize("machine_clock", MACHINE_CLOCKS)
 @pytest.mark.parametrize("frequency", [Frequency.daily, Frequency.weekly])
 def test_a_digest_lists_the_periods_updates_and_runs_twice_sending_once(
-    mail_app, mail_db, inbox, park, frequency
+    mail_app, mail_db, inbox, park, frequency, machine_clock
 ):
+    days = MACHINE_CLOCKS[machine_clock]
+    with (
+        time_machine.travel(HELSINKI_MONDAY_7 + timedelta(days=days), tick=True)
+        if days is not None
+        else nullcontext()
+    ):
+        _digest_once(mail_app, mail_db, inbox, park, frequency)
+
+
+def _digest_once(mail_app, mail_db, inbox, park, frequency):
     handler, _port = inbox
     job = JOBS_BY_ID[f"subscription-digests-{frequency.value}"]
     start = HELSINKI_MONDAY_7 - timedelta(days=7)
