@@ -35,16 +35,17 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-# FACILITIES_TEST_CLOCK_SHIFT_DAYS=365 (or -365) runs every test with the machine's clock
-# moved that far: a test that mixes a fixed date with the real clock then fails today, not
-# on the day the calendar passes its date. Browser tests keep the real clock (Chromium's
-# own clock would expire the server's cookies).
+# FACILITIES_TEST_CLOCK_SHIFT_DAYS=365 (or -365) runs the tests with the machine's clock
+# moved that far, from the session's start (module fixtures too): a test that mixes a fixed
+# date with the real clock then fails today, not on the day the calendar passes its date.
+# Run it without tests/browser: Chromium keeps its own clock and drops cookies that the
+# shifted server set to expire in its past.
 CLOCK_SHIFT_DAYS = int(os.environ.get("FACILITIES_TEST_CLOCK_SHIFT_DAYS") or 0)
 
 
-@pytest.fixture(autouse=True)
-def shifted_clock(request) -> Iterator[None]:
-    if not CLOCK_SHIFT_DAYS or request.node.get_closest_marker("browser"):
+@pytest.fixture(scope="session", autouse=True)
+def shifted_clock() -> Iterator[None]:
+    if not CLOCK_SHIFT_DAYS:
         yield
         return
     destination = datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS)

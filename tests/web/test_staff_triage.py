@@ -1,8 +1,11 @@
 """The staff's triage form through the test client: htmx, plain HTML, errors, conflicts."""
 
+from datetime import date
+
 import pytest
 
 from facilities.accounts.models import Role
+from facilities.core.models import utcnow
 from facilities.requests.models import ServiceRequest
 from tests import factories
 from tests.conftest import csrf_token
@@ -174,16 +177,20 @@ def test_a_publish_time_next_to_the_change_is_taken_as_helsinki_time(staff_clien
 
     from facilities.requests.models import RequestUpdate, UpdateKind
 
+    # the night summer time ends next (the last Sunday of October), whatever today is
+    today = utcnow().date()
+    year = today.year + (today >= date(today.year, 10, 24))
+    change = max(date(year, 10, day) for day in range(25, 32) if date(year, 10, day).weekday() == 6)
     item = factories.service_request(db)
     db.commit()
     response = post_triage(
-        staff_client, item, public_update="Night work.", publish_at="2027-10-31T04:30"
+        staff_client, item, public_update="Night work.", publish_at=f"{change}T04:30"
     )
     assert response.status_code == 302
     scheduled = db.exec(
         select(RequestUpdate).where(RequestUpdate.kind == UpdateKind.public_update)
     ).one()
-    assert scheduled.publish_at.isoformat() == "2027-10-31T02:30:00+00:00"  # EET, +2
+    assert scheduled.publish_at.isoformat() == f"{change}T02:30:00+00:00"  # EET, +2
 
 
 def test_making_a_private_request_public_asks_before_its_history_goes_public(staff_client, db):
