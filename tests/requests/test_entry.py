@@ -3,15 +3,20 @@ each with its source and date; the company sees them, staff filter by source."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 
 from sqlmodel import select
 
 from facilities.accounts.models import Role
-from facilities.core.models import AuditEvent, Outbox
+from facilities.core.models import AuditEvent, Outbox, utcnow
 from facilities.requests.models import RequestSource, ServiceRequest
 from tests import factories
 from tests.conftest import csrf_token, sign_in
+
+
+def sitting_day():
+    """The workshop was held three weeks ago, whatever today is (a future date is refused)."""
+    return utcnow().date() - timedelta(days=21)
 
 
 def _sitting(db, **fields):
@@ -20,7 +25,7 @@ def _sitting(db, **fields):
     building = factories.building(db, name="Sensori")
     form = {
         "source": "workshop",
-        "source_date": "2026-11-12",
+        "source_date": sitting_day().isoformat(),
         "row_count": "5",
         "rows-0-tenant_id": str(companies[0].id),
         "rows-0-category_id": str(category.id),
@@ -60,7 +65,7 @@ def test_a_workshop_s_ideas_are_entered_in_one_sitting(app, client, db):
     ]
     assert [item.tenant_id for item in entered] == [companies[0].id, companies[1].id]
     assert {item.source for item in entered} == {RequestSource.workshop}
-    assert {item.source_date for item in entered} == {date(2026, 11, 12)}
+    assert {item.source_date for item in entered} == {sitting_day()}
     assert {item.entered_by_id for item in entered} == {staff.id}
     assert all(item.submitter_id is None for item in entered)
     audits = db.exec(select(AuditEvent).where(AuditEvent.action == "request.submitted")).all()
@@ -75,7 +80,8 @@ def test_a_workshop_s_ideas_are_entered_in_one_sitting(app, client, db):
     page = company_client.get("/tenant/requests").get_data(as_text=True)
     assert "Yhteinen sauna Sensorin kellariin" in page
     assert "Kimppakyydit" not in page
-    assert "12.11.2026" in page
+    day = sitting_day()
+    assert f"{day.day}.{day.month}.{day.year}" in page
 
 
 def test_one_bad_row_saves_nothing_and_keeps_every_row(client, db):
@@ -140,7 +146,7 @@ def test_an_empty_sitting_asks_for_one_request(client, db):
         "/staff/requests/enter",
         data={
             "source": "phone",
-            "source_date": "2026-11-12",
+            "source_date": sitting_day().isoformat(),
             "csrf_token": csrf_token(client, "/staff/queue"),
         },
     )
