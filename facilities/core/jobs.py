@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlmodel import Session
@@ -31,10 +32,14 @@ JOBS: tuple[Job, ...] = (Job(id="send-outbox", function=outbox.send_outbox),)
 
 
 def run_job(app: Flask, job: Job, *, holder: str, now: datetime | None = None) -> JobRun:
-    """Run one job in an app context and record it as a JobRun."""
+    """Run one job in an app context and record it as a JobRun.
+
+    The run is recorded at `now`, the moment the job runs for (the clock by default), and
+    its end as `now` plus the time it took, so a run for a past moment is listed as such."""
     now = now or utcnow()
+    started = time.monotonic()
     with app.app_context(), session_scope(get_engine(app)) as session:
-        run = JobRun(job_id=job.id, holder=holder, started_at=utcnow())
+        run = JobRun(job_id=job.id, holder=holder, started_at=now)
         session.add(run)
         session.commit()
         try:
@@ -46,7 +51,7 @@ def run_job(app: Flask, job: Job, *, holder: str, now: datetime | None = None) -
             log.exception("job %s failed", job.id)
         else:
             run.outcome, run.items = "ok", items
-        run.finished_at = utcnow()
+        run.finished_at = now + timedelta(seconds=time.monotonic() - started)
         session.add(run)
         session.commit()
         return run
