@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_use_tls: bool = False
     mail_from: str = "Digipolis <noreply@localhost>"
+    # memory://: each process counts alone. With more than one web process (gunicorn
+    # workers, servers) every limit multiplies by their number: use Redis (redis://host/0).
     ratelimit_storage_uri: str = "memory://"
     # Kept pages: in each process's memory (empty), in the Redis named here
     # (redis://host:6379/1) shared by every web process, or "off".
@@ -204,6 +206,18 @@ class Settings(BaseSettings):
                 "keep uploads in"
             )
         return self
+
+    def warnings(self) -> list[str]:
+        """What is allowed but unsafe here: logged when the app starts (create_app)."""
+        found = []
+        relaxed = self.env in (Environment.development, Environment.testing)
+        if not relaxed and self.ratelimit_storage_uri.startswith("memory://"):
+            found.append(
+                "FACILITIES_RATELIMIT_STORAGE_URI is memory://: each web process counts on its "
+                "own, so every rate limit (sign-in attempts, forms, the API) is multiplied by "
+                "the number of web processes. Set a Redis URI, e.g. redis://host:6379/0."
+            )
+        return found
 
     def database_url_or_default(self, instance_path: str | Path) -> str:
         """The configured database, or an SQLite file in the instance folder."""
