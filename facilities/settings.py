@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import time
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -87,6 +88,9 @@ class Settings(BaseSettings):
     # memory://: each process counts alone. With more than one web process (gunicorn
     # workers, servers) every limit multiplies by their number: use Redis (redis://host/0).
     ratelimit_storage_uri: str = "memory://"
+    # Channels (webhooks) post to public addresses only. Networks of your own to allow, as
+    # a comma list of CIDRs, for a receiver on the premises (10.20.0.0/24, 192.168.5.7/32).
+    webhook_allowed_networks: str = ""
     # Kept pages: in each process's memory (empty), in the Redis named here
     # (redis://host:6379/1) shared by every web process, or "off".
     cache_url: str = ""
@@ -168,6 +172,26 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("a rate limit such as '120 per minute'") from None
         return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def networks(cls, value: str) -> str:
+        from facilities.core.addresses import parse_networks
+
+        try:
+            parse_networks(value)
+        except ValueError:
+            raise ValueError(
+                "write the networks to allow as CIDRs separated by commas, e.g. "
+                "10.20.0.0/24,192.168.5.7/32"
+            ) from None
+        return value
+
+    @property
+    def webhook_networks(self) -> list[IPv4Network | IPv6Network]:
+        from facilities.core.addresses import parse_networks
+
+        return parse_networks(self.webhook_allowed_networks)
 
     @field_validator("timezone")
     @classmethod
