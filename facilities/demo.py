@@ -754,7 +754,7 @@ def _add_api_keys(
 def _add_news_channel(session: Session) -> None:
     """The park's news channel, added last so that the demo's history queues no posts.
 
-    Inactive, at an address of the invented park that resolves nowhere (.example): an
+    Inactive, at an address that resolves nowhere (.invalid, never asked of DNS): an
     active channel would fill the outbox with failed posts. An admin points it at a
     receiver and activates it; "Send a test post" shows the format. (Posts go to public
     addresses only: a receiver on this machine needs FACILITIES_WEBHOOK_ALLOWED_NETWORKS.)"""
@@ -763,7 +763,7 @@ def _add_news_channel(session: Session) -> None:
         actor=None,
         data=ChannelForm(
             name="Digipolis-uutiskanava",
-            url="https://uutiset.digipolis.example/facilities",
+            url="https://uutiset.digipolis.invalid/facilities",
             format=ChannelFormat.generic,
             wants_updates=True,
             wants_status_changes=True,

@@ -100,6 +100,9 @@ def address_allowed(address: Address, allowed: Sequence[Network] = ()) -> bool:
 
 def resolve(host: str, port: int) -> list[Address]:
     """Every address `host` resolves to (an address written as one stands for itself)."""
+    name = host.lower().rstrip(".")
+    if name == "invalid" or name.endswith(".invalid"):  # RFC 6761: never asked of DNS
+        raise NotResolved(host)
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, ValueError):  # no such name, or not a name at all

@@ -8,6 +8,7 @@ from facilities.channels.models import ChannelFormat
 from facilities.settings import get_settings
 from tests import factories
 from tests.channels.receiver import Receiver, serve
+from tests.core.test_addresses import no_outside_dns  # noqa: F401  (autouse: no outside DNS)
 
 
 @pytest.fixture

@@ -21,10 +21,40 @@ from facilities.core.addresses import (
 PUBLIC = "93.184.215.14"
 
 
+def _numeric(host: str) -> bool:
+    """An address however written (127.0.0.1, ::1, 2130706433, 0x7f.1), or this machine:
+    answered without asking DNS."""
+    if host == "localhost":
+        return True
+    try:
+        ip_address(host)
+    except ValueError:
+        try:
+            socket.inet_aton(host)
+        except (OSError, ValueError):
+            return False
+    return True
+
+
+@pytest.fixture(autouse=True)
+def no_outside_dns(monkeypatch):
+    """No name is asked of the outside world's DNS in tests: one not given by `fake_dns`
+    has no address (as hooks.example.fi has none offline); addresses are answered as
+    the system answers them."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, str) and _numeric(host):
+            return real(host, port, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(addresses.socket, "getaddrinfo", getaddrinfo)
+
+
 def fake_dns(monkeypatch, names: dict[str, list[str]]) -> dict[str, int]:
     """`names` answered from the dict (an answer list is used up one call at a time, its
-    last one kept); other hosts (addresses written as such) as the system answers them.
-    Returns how many times each name was asked."""
+    last one kept); other hosts as before (see no_outside_dns). Returns how many times
+    each name was asked."""
     real = socket.getaddrinfo
     asked: dict[str, int] = {}
 
@@ -152,7 +182,14 @@ def test_one_private_address_among_public_ones_refuses_the_name(monkeypatch):
         checked_addresses("mixed.test", 443)
 
 
-@pytest.mark.parametrize("host", ["no-such-host.invalid", "a" * 300, "bad\x00name", "..", ""])
+@pytest.mark.parametrize("host", ["hooks.example.fi", "a" * 300, "bad\x00name", "..", ""])
 def test_a_name_without_an_address_is_not_resolved(host):
     with pytest.raises(NotResolved):
         checked_addresses(host, 443)
+
+
+def test_an_invalid_name_is_never_asked_of_dns(monkeypatch):
+    asked = fake_dns(monkeypatch, {"uutiset.digipolis.invalid": [PUBLIC]})
+    with pytest.raises(NotResolved):
+        checked_addresses("uutiset.digipolis.invalid", 443)
+    assert asked == {}
