@@ -110,8 +110,10 @@ def _clean_image(raw: bytes, *, thumbnail: bool) -> tuple[tuple[int, int], str, 
             kind = "JPEG"
             image.draft("RGB", image.size)  # decode straight to RGB, no CMYK detour
         image.load()
-        clean = ImageOps.exif_transpose(image)  # upright, as the phone showed it
         icc_profile = image.info.get("icc_profile")  # colours, not whereabouts: kept
+        # upright, as the phone showed it; in place: a picture upright already is not copied
+        ImageOps.exif_transpose(image, in_place=True)
+        clean: Image.Image = image
         clean.info = {}
         if kind == "JPEG" and clean.mode not in ("RGB", "L"):
             clean = clean.convert("RGB")
