@@ -77,3 +77,14 @@ def test_memory_rate_limits_outside_development_are_warned_of_at_start(
     with caplog.at_level("WARNING", logger="facilities"):
         make_test_app(database_url, env="testing", ratelimit_storage_uri="memory://")
     assert caplog.records == []
+
+
+def test_allowed_webhook_networks_are_cidrs_or_the_app_does_not_start():
+    settings = Settings(env="development", webhook_allowed_networks="10.20.0.0/24, 192.168.5.7")
+    assert [str(network) for network in settings.webhook_networks] == [
+        "10.20.0.0/24",
+        "192.168.5.7/32",
+    ]
+    assert Settings(env="development").webhook_networks == []
+    with pytest.raises(ValueError, match="CIDRs separated by commas"):
+        Settings(env="development", webhook_allowed_networks="10.20.0.0/24,intranet")

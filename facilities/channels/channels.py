@@ -72,7 +72,7 @@ def url_problem(url: str) -> str | None:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port if parts.port is not None else 443 if parts.scheme == "https" else 80
     except ValueError:
         return str(_l("Enter a web address such as https://hooks.example.fi/facilities."))
     if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:

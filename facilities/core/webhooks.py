@@ -68,7 +68,7 @@ def post(item: Outbox, *, now: datetime, allowed: Sequence[Network] = ()) -> Non
     """
     url = httpx.URL(item.url)
     host = url.raw_host.decode("ascii")
-    port = url.port or (443 if url.scheme == "https" else 80)
+    port = url.port if url.port is not None else 443 if url.scheme == "https" else 80
     try:
         address = checked_addresses(host, port, allowed)[0]
     except AddressRefused as refusal:

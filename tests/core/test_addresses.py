@@ -132,6 +132,7 @@ def test_an_allowed_network_opens_its_own_addresses_only_and_never_metadata():
         (80, True),
         (8443, True),
         (1024, True),
+        (0, False),
         (22, False),
         (25, False),
         (5432, False),
