@@ -49,6 +49,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
     app.extensions[SETTINGS_KEY] = settings
+    for warning in settings.warnings():  # allowed, but the operator must hear of it
+        app.logger.warning("Settings: %s", warning)
     if settings.trusted_proxies:
         # Behind a load balancer: the client's address (rate limits) and scheme come from it.
         n = settings.trusted_proxies

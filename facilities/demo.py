@@ -754,15 +754,16 @@ def _add_api_keys(
 def _add_news_channel(session: Session) -> None:
     """The park's news channel, added last so that the demo's history queues no posts.
 
-    Inactive: no receiver listens at its address on a newcomer's machine, and an active
-    channel would fill the outbox with failed posts. An admin points it at a receiver
-    and activates it; "Send a test post" shows the format."""
+    Inactive, at an address that resolves nowhere (.invalid, never asked of DNS): an
+    active channel would fill the outbox with failed posts. An admin points it at a
+    receiver and activates it; "Send a test post" shows the format. (Posts go to public
+    addresses only: a receiver on this machine needs FACILITIES_WEBHOOK_ALLOWED_NETWORKS.)"""
     channel = save_channel(
         session,
         actor=None,
         data=ChannelForm(
             name="Digipolis-uutiskanava",
-            url="http://127.0.0.1:8089/facilities",
+            url="https://uutiset.digipolis.invalid/facilities",
             format=ChannelFormat.generic,
             wants_updates=True,
             wants_status_changes=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import time
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -84,7 +85,12 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_use_tls: bool = False
     mail_from: str = "Digipolis <noreply@localhost>"
+    # memory://: each process counts alone. With more than one web process (gunicorn
+    # workers, servers) every limit multiplies by their number: use Redis (redis://host/0).
     ratelimit_storage_uri: str = "memory://"
+    # Channels (webhooks) post to public addresses only. Networks of your own to allow, as
+    # a comma list of CIDRs, for a receiver on the premises (10.20.0.0/24, 192.168.5.7/32).
+    webhook_allowed_networks: str = ""
     # Kept pages: in each process's memory (empty), in the Redis named here
     # (redis://host:6379/1) shared by every web process, or "off".
     cache_url: str = ""
@@ -167,6 +173,26 @@ class Settings(BaseSettings):
             raise ValueError("a rate limit such as '120 per minute'") from None
         return value
 
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def networks(cls, value: str) -> str:
+        from facilities.core.addresses import parse_networks
+
+        try:
+            parse_networks(value)
+        except ValueError:
+            raise ValueError(
+                "write the networks to allow as CIDRs separated by commas, e.g. "
+                "10.20.0.0/24,192.168.5.7/32"
+            ) from None
+        return value
+
+    @property
+    def webhook_networks(self) -> list[IPv4Network | IPv6Network]:
+        from facilities.core.addresses import parse_networks
+
+        return parse_networks(self.webhook_allowed_networks)
+
     @field_validator("timezone")
     @classmethod
     def known_timezone(cls, value: str) -> str:
@@ -204,6 +230,18 @@ class Settings(BaseSettings):
                 "keep uploads in"
             )
         return self
+
+    def warnings(self) -> list[str]:
+        """What is allowed but unsafe here: logged when the app starts (create_app)."""
+        found = []
+        relaxed = self.env in (Environment.development, Environment.testing)
+        if not relaxed and self.ratelimit_storage_uri.startswith("memory://"):
+            found.append(
+                "FACILITIES_RATELIMIT_STORAGE_URI is memory://: each web process counts on its "
+                "own, so every rate limit (sign-in attempts, forms, the API) is multiplied by "
+                "the number of web processes. Set a Redis URI, e.g. redis://host:6379/0."
+            )
+        return found
 
     def database_url_or_default(self, instance_path: str | Path) -> str:
         """The configured database, or an SQLite file in the instance folder."""

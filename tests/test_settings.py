@@ -53,3 +53,38 @@ def test_settings_read_the_platform_variables(monkeypatch):
 def test_unknown_time_zone_fails_fast():
     with pytest.raises(ValueError, match="time zone"):
         Settings(env="development", timezone="Mars/Olympus")
+
+
+def test_memory_rate_limits_outside_development_are_warned_of_at_start(
+    database_url, caplog, monkeypatch
+):
+    from tests.conftest import make_test_app
+
+    monkeypatch.delenv("FACILITIES_RATELIMIT_STORAGE_URI", raising=False)
+    production = Settings(env="production", secret_key=TEST_SECRET)
+    assert production.ratelimit_storage_uri == "memory://"
+    [warning] = production.warnings()
+    assert "memory://" in warning and "multiplied by the number of web processes" in warning
+    assert Settings(env="development").warnings() == []
+    assert Settings(env="testing", secret_key=TEST_SECRET).warnings() == []
+    shared = Settings(env="production", secret_key=TEST_SECRET, ratelimit_storage_uri="redis://r/0")
+    assert shared.warnings() == []
+
+    with caplog.at_level("WARNING", logger="facilities"):
+        make_test_app(database_url, env="production", ratelimit_storage_uri="memory://")
+    assert [r.getMessage() for r in caplog.records] == [f"Settings: {warning}"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="facilities"):
+        make_test_app(database_url, env="testing", ratelimit_storage_uri="memory://")
+    assert caplog.records == []
+
+
+def test_allowed_webhook_networks_are_cidrs_or_the_app_does_not_start():
+    settings = Settings(env="development", webhook_allowed_networks="10.20.0.0/24, 192.168.5.7")
+    assert [str(network) for network in settings.webhook_networks] == [
+        "10.20.0.0/24",
+        "192.168.5.7/32",
+    ]
+    assert Settings(env="development").webhook_networks == []
+    with pytest.raises(ValueError, match="CIDRs separated by commas"):
+        Settings(env="development", webhook_allowed_networks="10.20.0.0/24,intranet")

@@ -19,6 +19,7 @@ from facilities.accounts.models import User
 from facilities.channels.models import AUDITED_FIELDS, Channel, ChannelFormat
 from facilities.channels.payloads import Post, payload_for
 from facilities.core import audit
+from facilities.core.addresses import AddressRefused, NotResolved, checked_addresses, port_allowed
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import Outbox, utcnow
 from facilities.core.outbox import absolute_url, enqueue_webhook
@@ -65,19 +66,42 @@ def url_problem(url: str) -> str | None:
     """Why a channel cannot post to `url`, or None.
 
     https only, so that posts and signatures travel encrypted; plain http to this
-    machine (127.0.0.1, localhost) and anywhere in development and testing.
+    machine (127.0.0.1, when allowed) and anywhere in development and testing. Only to a
+    web port of a public address: every address the host resolves to is checked
+    (facilities.core.addresses), and again at every post.
     """
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port  # noqa: B018  (raises on a port out of range)
+        port = parts.port if parts.port is not None else 443 if parts.scheme == "https" else 80
     except ValueError:
         return str(_l("Enter a web address such as https://hooks.example.fi/facilities."))
     if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
         return str(_l("Enter a web address such as https://hooks.example.fi/facilities."))
-    relaxed = get_settings().env in (Environment.development, Environment.testing)
+    settings = get_settings()
+    relaxed = settings.env in (Environment.development, Environment.testing)
     if parts.scheme == "http" and not relaxed and not _is_local(host):
         return str(_l("Use an https address: posts and their signatures must travel encrypted."))
+    if not port_allowed(port):
+        return str(
+            _l(
+                "Use the receiver's web port: 443 or 80, or one from 1024 up that is not "
+                "a database's or a cache's."
+            )
+        )
+    try:
+        checked_addresses(host, port, settings.webhook_networks)
+    except AddressRefused:
+        return str(
+            _l(
+                "%(host)s is on a private, local or reserved network, where channels may "
+                "not post. Use the receiver's public address (a receiver on the premises "
+                "needs its network allowed by the site's operator).",
+                host=host,
+            )
+        )
+    except NotResolved:
+        pass  # DNS may not know a new receiver yet: every post checks it again
     return None
 
 

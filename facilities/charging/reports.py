@@ -18,7 +18,13 @@ from facilities.charging.ocpi import hash_token, new_token
 from facilities.core import outbox
 from facilities.core.errors import ValidationFailed
 from facilities.core.storage import Storage
-from facilities.core.uploads import IMAGE_FORMATS, UnacceptedFile, clean_image
+from facilities.core.uploads import (
+    IMAGE_FORMATS,
+    MAX_PIXELS,
+    ImageTooLarge,
+    UnacceptedFile,
+    clean_image,
+)
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind, clean_one_line
 
 PROBLEM_LABELS = {
@@ -71,7 +77,17 @@ def read_photo(raw: bytes, *, max_bytes: int) -> Photo:
             {"photo": _l("The photo is too large: at most %(mb)s MB.", mb=max_bytes // 1_000_000)}
         )
     try:
-        _size, kind, data, _thumbnail = clean_image(raw)
+        _size, kind, data, _thumbnail = clean_image(raw)  # the pixel budget before decoding
+    except ImageTooLarge:
+        raise ValidationFailed(
+            {
+                "photo": _l(
+                    "The photo is too large a picture: at most %(mp)s megapixels (a phone "
+                    "photo has about 12). Send a smaller version.",
+                    mp=MAX_PIXELS // 1_000_000,
+                )
+            }
+        ) from None
     except UnacceptedFile:
         raise ValidationFailed({"photo": _l("Send a photo as JPEG, PNG or WebP.")}) from None
     content_type, suffix = IMAGE_FORMATS[kind]

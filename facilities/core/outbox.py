@@ -312,7 +312,7 @@ def send_claimed(session: Session, claims: list[Claim], *, now: datetime) -> int
             continue
         try:
             if item.kind == OutboxKind.webhook:
-                webhooks.post(item, now=clock())
+                webhooks.post(item, now=clock(), allowed=settings.webhook_networks)
             else:
                 sender.send(build_message(item, sender=settings.mail_from, now=clock()))
         except Exception as error:  # SMTP, HTTP and network errors alike: try again later

@@ -22,8 +22,18 @@ IMAGE_FORMATS = {
     "PNG": ("image/png", ".png"),
     "WEBP": ("image/webp", ".webp"),
 }
+# What Image.open may read: the JPEG reader also opens MPO. Other formats are never parsed.
+OPENED_FORMATS = ("JPEG", "PNG", "WEBP")
 PDF = ("application/pdf", ".pdf")
-MAX_PIXELS = 40_000_000  # a phone photo is ~12 MP; refuse decompression bombs
+# The pixel budget, read from the header before anything is decoded: decoding and writing
+# a picture anew costs time by its pixels, not its bytes (a 113 KB PNG can hold 40 MP, a
+# few seconds of a worker). A phone photo is ~12 MP, a 24 MP camera's 6000x4000 fits; the
+# budget of one sending (MAX_FILES photos) is five phone photos.
+MAX_PIXELS = 25_000_000
+MAX_PIXELS_AT_ONCE = 64_000_000
+# Pillow's own guard (DecompressionBombError), for anything its readers decode that our
+# header check did not see, at the same budget.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 THUMBNAIL_SIZE = (480, 480)
 WINDOWS_RESERVED = frozenset('<>:"/\\|?*')  # not in a name a download may be saved under
 
@@ -34,6 +44,14 @@ class UnacceptedFile(Exception):
 
 class FileTooLarge(Exception):
     pass
+
+
+class ImageTooLarge(UnacceptedFile):
+    """A picture of more pixels than the budget; its size when the header told it."""
+
+    def __init__(self, size: tuple[int, int] | None = None) -> None:
+        super().__init__()
+        self.size = size
 
 
 @dataclass(frozen=True)
@@ -63,21 +81,39 @@ def clean_image(
         return _clean_image(raw, thumbnail=thumbnail)
     except UnacceptedFile:
         raise
+    except Image.DecompressionBombError:
+        raise ImageTooLarge() from None
     except Exception:  # whatever a broken file makes Pillow raise
         raise UnacceptedFile() from None
 
 
+def image_size(raw: bytes) -> tuple[int, int] | None:
+    """A picture's (width, height) from its header alone, nothing decoded; None for
+    anything that is not a picture we take (read_upload says what it is)."""
+    try:
+        with Image.open(io.BytesIO(raw), formats=OPENED_FORMATS) as image:
+            return image.size
+    except Image.DecompressionBombError:
+        raise ImageTooLarge() from None
+    except Exception:  # not a picture, or a broken one: read_upload refuses it
+        return None
+
+
 def _clean_image(raw: bytes, *, thumbnail: bool) -> tuple[tuple[int, int], str, bytes, bytes]:
-    with Image.open(io.BytesIO(raw)) as image:
+    with Image.open(io.BytesIO(raw), formats=OPENED_FORMATS) as image:  # the header only
         kind = image.format or ""
-        if kind not in IMAGE_FORMATS or image.width * image.height > MAX_PIXELS:
+        if kind not in IMAGE_FORMATS:
             raise UnacceptedFile()
+        if image.width * image.height > MAX_PIXELS:  # before a single pixel is decoded
+            raise ImageTooLarge(image.size)
         if kind == "JPEG" or kind == "MPO":
             kind = "JPEG"
             image.draft("RGB", image.size)  # decode straight to RGB, no CMYK detour
         image.load()
-        clean = ImageOps.exif_transpose(image)  # upright, as the phone showed it
         icc_profile = image.info.get("icc_profile")  # colours, not whereabouts: kept
+        # upright, as the phone showed it; in place: a picture upright already is not copied
+        ImageOps.exif_transpose(image, in_place=True)
+        clean: Image.Image = image
         clean.info = {}
         if kind == "JPEG" and clean.mode not in ("RGB", "L"):
             clean = clean.convert("RGB")

@@ -15,9 +15,13 @@ from facilities.accounts.models import User
 from facilities.core.errors import ValidationFailed
 from facilities.core.storage import Storage, save_with
 from facilities.core.uploads import (
+    MAX_PIXELS,
+    MAX_PIXELS_AT_ONCE,
     CleanFile,
     FileTooLarge,
+    ImageTooLarge,
     UnacceptedFile,
+    image_size,
     read_upload,
     safe_filename,
 )
@@ -44,11 +48,14 @@ def check_files(
         raise ValidationFailed(
             {field: _l("Attach at most %(count)s files at a time.", count=MAX_FILES)}
         )
+    _within_pixel_budget(uploads, field=field)
     files = []
     for upload in uploads:
         name = _shown(upload.filename)
         try:
             files.append(read_upload(upload.data, filename=upload.filename, max_bytes=max_bytes))
+        except ImageTooLarge:
+            raise _too_many_pixels(upload, field) from None
         except FileTooLarge:
             raise ValidationFailed(
                 {
@@ -70,6 +77,46 @@ def check_files(
                 }
             ) from None
     return files
+
+
+def _too_many_pixels(upload: Upload, field: str) -> ValidationFailed:
+    return ValidationFailed(
+        {
+            field: _l(
+                "%(name)s is too large a picture: a photo can have at most %(mp)s megapixels "
+                "(a phone photo has about 12). Send a smaller version.",
+                name=_shown(upload.filename),
+                mp=MAX_PIXELS // 1_000_000,
+            )
+        }
+    )
+
+
+def _within_pixel_budget(uploads: Sequence[Upload], *, field: str) -> None:
+    """Every picture's size from its header, before any is decoded: one too large, or
+    all together more than a sending's budget, is refused without decoding a pixel."""
+    pixels = 0
+    for upload in uploads:
+        try:
+            size = image_size(upload.data)
+        except ImageTooLarge:
+            raise _too_many_pixels(upload, field) from None
+        if size is None:
+            continue  # a PDF, or not a picture at all: read_upload says which
+        if size[0] * size[1] > MAX_PIXELS:
+            raise _too_many_pixels(upload, field)
+        pixels += size[0] * size[1]
+    if pixels > MAX_PIXELS_AT_ONCE:
+        raise ValidationFailed(
+            {
+                field: _l(
+                    "These photos have %(mp)s megapixels together; at most %(most)s can be "
+                    "sent at a time. Send fewer at once, or smaller versions.",
+                    mp=pixels // 1_000_000,
+                    most=MAX_PIXELS_AT_ONCE // 1_000_000,
+                )
+            }
+        )
 
 
 def _shown(filename: str) -> str:

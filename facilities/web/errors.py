@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from facilities.extensions import login_manager
 from facilities.web.access import wants_json
@@ -99,13 +99,14 @@ def _api_error(error: HTTPException) -> Response | None:
 
 
 def database_unavailable(error: Exception):
-    """503 with the styled page, rendered without the database (and so without the user)."""
+    """503 with the styled page, rendered without the database (and so without the user);
+    under a machine interface's prefix, in that interface's error format."""
     log.error("database unavailable: %s", error)
     session = g.pop("db_session", None)
     if session is not None:
         with contextlib.suppress(Exception):
             session.close()
     g._login_user = login_manager.anonymous_user()  # base.html must not load the user
-    response = _respond(503)
+    response = _api_error(ServiceUnavailable()) or _respond(503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -385,6 +385,38 @@ def test_bad_list_filters_get_a_400_in_both_formats(client, park, query, words):
     assert words in error.find("error/description").text
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "start_date",
+        "end_date",
+        "service_request_id",
+        "service_code",
+        "status",
+        "page",
+        "page_size",
+        "jurisdiction_id",
+    ],
+)
+def test_an_empty_filter_is_a_400_that_names_it_not_a_filter_left_out(client, park, name):
+    another = "page=1" if name != "page" else "status=open"
+    for query in (f"{name}=", f"{name}=%20", f"{another}&{name}="):
+        answer = english(client, f"{V2}/requests.json?{query}")
+        assert answer.status_code == 400, (query, answer.data)
+        (error,) = answer.get_json()
+        assert error["code"] == 400 and error["description"].startswith(f"{name} is empty")
+    xml = english(client, f"{V2}/requests.xml?{name}=")
+    assert xml.status_code == 400
+    assert ET.fromstring(xml.data).find("error/description").text.startswith(f"{name} is empty")
+
+
+def test_an_empty_jurisdiction_id_is_refused_on_every_resource(client, park):
+    for path in ("services.json", "services/ev-charging.json", "requests/DP-2026-0001.json"):
+        answer = english(client, f"{V2}/{path}?jurisdiction_id=")
+        assert answer.status_code == 400, path
+        assert "jurisdiction_id is empty" in answer.get_json()[0]["description"]
+
+
 def test_keys_bad_revoked_or_without_the_scope_are_refused_with_403(client, db, park):
     def post(key: str | None):
         data = dict(EXAMPLE_POST)
@@ -625,3 +657,33 @@ def test_reads_are_open_to_web_apps_elsewhere_but_posts_are_not(client, park):
     )
     assert sent.status_code == 201
     assert "Access-Control-Allow-Origin" not in sent.headers
+
+
+def test_a_database_outage_answers_the_specifications_503_with_retry_after(app, client, park):
+    from tests.web.test_errors_and_health import _take_the_database_down
+
+    _take_the_database_down(app)
+    answers = {
+        "list": english(client, f"{V2}/requests.json"),
+        "one": english(client, f"{V2}/requests/{park['public'].reference}.json"),
+        "services": english(client, f"{V2}/services.json"),
+        "post": client.post(
+            f"{V2}/requests.json",
+            data={**EXAMPLE_POST, "api_key": park["raw"]},
+            headers={"Accept-Language": "en"},
+        ),
+    }
+    for name, answer in answers.items():
+        assert answer.status_code == 503, name
+        assert answer.mimetype == "application/json", name
+        assert answer.headers["Retry-After"] == "30", name
+        (error,) = answer.get_json()
+        assert error["code"] == 503 and "try again in a few minutes" in error["description"]
+    xml = english(client, f"{V2}/requests.xml")
+    assert xml.status_code == 503 and xml.mimetype == "text/xml"
+    assert xml.headers["Retry-After"] == "30"
+    error = ET.fromstring(xml.data)
+    assert structure(error) == structure(ET.fromstring(EXAMPLE_ERRORS_XML.encode()))
+    assert error.find("error/code").text == "503"
+    page = client.get("/")  # the rest of the site: still the styled page
+    assert page.status_code == 503 and "<html" in page.get_data(as_text=True)

@@ -23,6 +23,8 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     port: int = 0
+    body: bytes = b"ok"  # what every answer carries
+    headers: dict[str, str] = field(default_factory=dict)  # and these (a Location, say)
 
     @property
     def url(self) -> str:
@@ -39,9 +41,13 @@ def serve(receiver: Receiver) -> ThreadingHTTPServer:
                 receiver.received.append(Received(self.path, dict(self.headers.items()), body))
                 status = receiver.answers.pop(0) if receiver.answers else 200
             self.send_response(status)
-            self.send_header("Content-Length", "2")
+            for name, value in {
+                **receiver.headers,
+                "Content-Length": str(len(receiver.body)),
+            }.items():
+                self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(receiver.body)
 
         def log_message(self, *_args):
             pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from sqlmodel import col, select
 
 from facilities.accounts.models import Role
@@ -10,9 +11,10 @@ from facilities.channels.channels import url_problem
 from facilities.channels.models import Channel
 from facilities.core import outbox
 from facilities.core.models import AuditEvent, Outbox, OutboxKind, OutboxStatus
-from facilities.settings import Environment
+from facilities.settings import Environment, get_settings
 from tests import factories
 from tests.conftest import count_queries, csrf_token
+from tests.core.test_addresses import PUBLIC, fake_dns
 from tests.web.test_hostile_input import HOSTILE_VALUES, LONG
 
 
@@ -71,19 +73,85 @@ def test_bad_input_is_refused_with_the_input_kept(client, db, admin):
     assert db.exec(select(Channel)).all().__len__() == 1
 
 
-def test_http_is_refused_in_production_except_to_this_machine(app, monkeypatch):
+def test_http_is_refused_in_production_except_to_this_machine_when_allowed(app, monkeypatch):
     from facilities.channels import channels
 
     with app.app_context():
-        production = channels.get_settings().model_copy(update={"env": Environment.production})
+        production = channels.get_settings().model_copy(
+            update={"env": Environment.production, "webhook_allowed_networks": "127.0.0.1/32"}
+        )
         monkeypatch.setattr(channels, "get_settings", lambda: production)
         assert "https" in url_problem("http://hooks.example.fi/x")
         assert url_problem("https://hooks.example.fi/x") is None
         assert url_problem("http://127.0.0.1:8080/x") is None
-        assert url_problem("http://localhost/x") is None
+        with force_locale("en"):
+            assert "private, local or reserved" in url_problem("http://localhost/x")
         assert url_problem("https://user:pass@hooks.example.fi/x") is not None
         assert url_problem("https://hooks.example.fi:99999/x") is not None
         assert url_problem("javascript:alert(1)") is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "private, local or reserved"),
+        ("https://10.0.0.5/hooks", "private, local or reserved"),
+        ("https://192.168.1.10/hooks", "private, local or reserved"),
+        ("https://172.16.0.9/hooks", "private, local or reserved"),
+        ("https://100.64.0.1/hooks", "private, local or reserved"),
+        ("http://[::1]:8080/hooks", "private, local or reserved"),
+        ("http://[::ffff:127.0.0.1]:8080/hooks", "private, local or reserved"),
+        ("http://[fd00:ec2::254]/latest", "private, local or reserved"),
+        ("http://localhost:8080/hooks", "private, local or reserved"),
+        ("http://2130706433:8080/hooks", "private, local or reserved"),
+        ("http://0.0.0.0:8080/hooks", "private, local or reserved"),
+        ("https://224.0.0.1/hooks", "private, local or reserved"),
+        ("https://metadata.cloud.test/computeMetadata/v1/", "private, local or reserved"),
+        ("https://inside.test/hooks", "private, local or reserved"),
+        ("http://127.0.0.1:5432/", "web port"),
+        ("https://hooks.public.test:6379/", "web port"),
+        ("https://hooks.public.test:22/", "web port"),
+    ],
+)
+def test_private_local_and_metadata_addresses_are_refused_next_to_the_field(
+    client, db, admin, monkeypatch, url, words
+):
+    fake_dns(
+        monkeypatch,
+        {
+            "hooks.public.test": [PUBLIC],
+            "metadata.cloud.test": ["169.254.169.254"],
+            "inside.test": ["10.1.2.3"],
+        },
+    )
+    response = client.post("/admin/channels", data=_form(client, url=url, note="Uutiset"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert words in page
+    assert f'value="{url}"' in page and 'value="Uutiset"' in page  # the input is kept
+    assert db.exec(select(Channel)).all() == []
+
+
+def test_a_public_name_is_taken_and_an_allowed_network_too_but_never_metadata(
+    app, client, db, admin, monkeypatch
+):
+    fake_dns(monkeypatch, {"hooks.public.test": [PUBLIC]})
+    response = client.post("/admin/channels", data=_form(client, url="https://hooks.public.test/a"))
+    assert response.status_code == 302
+    get_settings(app).webhook_allowed_networks = "10.20.0.0/24,169.254.0.0/16"
+    for number, (url, status) in enumerate(
+        [
+            ("https://10.20.0.7/hooks", 302),  # a receiver on the premises
+            ("https://10.20.1.7/hooks", 422),
+            ("http://169.254.169.254/latest/meta-data/", 422),
+        ]
+    ):
+        response = client.post("/admin/channels", data=_form(client, name=f"K{number}", url=url))
+        assert response.status_code == status, url
+    assert sorted(channel.url for channel in db.exec(select(Channel)).all()) == [
+        "https://10.20.0.7/hooks",
+        "https://hooks.public.test/a",
+    ]
 
 
 def test_an_admin_edits_deactivates_and_tests_a_channel(client, db, admin):

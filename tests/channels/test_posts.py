@@ -4,6 +4,7 @@ retried, once; private requests and inactive channels get nothing."""
 from __future__ import annotations
 
 import json
+import socket
 from datetime import timedelta
 
 from sqlmodel import col, select
@@ -13,8 +14,10 @@ from facilities.core import outbox
 from facilities.core.models import Outbox, OutboxKind, OutboxStatus, utcnow
 from facilities.core.webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER
 from facilities.park.models import Visibility
+from facilities.settings import get_settings
 from tests import factories
 from tests.channels.receiver import verify
+from tests.core.test_addresses import PUBLIC, fake_dns
 
 
 def _webhooks(db) -> list[Outbox]:
@@ -186,8 +189,12 @@ def test_a_receiver_that_keeps_failing_is_parked_after_the_last_attempt(db, rece
     assert len(receiver.received) == outbox.MAX_ATTEMPTS  # parked: not tried again
 
 
-def test_a_receiver_that_is_not_listening_is_retried(db, make_channel):
-    make_channel("http://127.0.0.1:9/nobody-listens")
+def test_a_receiver_that_is_not_listening_is_retried(app, db, make_channel):
+    get_settings(app).webhook_allowed_networks = "127.0.0.1/32"
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    make_channel(f"http://127.0.0.1:{port}/nobody-listens")
     item = factories.service_request(db)
     factories.triage(db, item, actor=factories.staff(db), public_update="Jotain.")
     db.commit()
@@ -195,3 +202,92 @@ def test_a_receiver_that_is_not_listening_is_retried(db, make_channel):
     [row] = _webhooks(db)
     assert (row.status, row.attempts) == (OutboxStatus.pending, 1)
     assert "ConnectError" in row.last_error
+
+
+def _one_public_update(db) -> None:
+    item = factories.service_request(db)
+    factories.triage(db, item, actor=factories.staff(db), public_update="Jotain.")
+    db.commit()
+
+
+def test_a_refused_post_keeps_its_status_never_the_receiver_s_answer(db, receiver, make_channel):
+    make_channel(receiver.url)
+    _one_public_update(db)
+    receiver.answers = [500]
+    receiver.body = b"Traceback (most recent call last): db password=hunter2 " * 20
+    outbox.send_outbox(db, utcnow())
+    [row] = _webhooks(db)
+    assert (row.status, row.attempts) == (OutboxStatus.pending, 1)
+    assert row.last_error == "WebhookRefused: HTTP 500 Internal Server Error"
+
+
+def test_a_redirect_is_not_followed(db, receiver, make_channel):
+    make_channel(receiver.url)
+    _one_public_update(db)
+    receiver.answers = [307]
+    receiver.headers = {"Location": "http://169.254.169.254/latest/meta-data/"}
+    outbox.send_outbox(db, utcnow())
+    [row] = _webhooks(db)
+    assert row.last_error == "WebhookRefused: HTTP 307 Temporary Redirect"
+    assert len(receiver.received) == 1
+
+
+def test_a_name_that_resolves_to_a_private_address_when_sending_is_not_posted_to(
+    db, make_channel, monkeypatch
+):
+    dns = {"hooks.public.test": [PUBLIC, "169.254.169.254"]}  # public when saved, not after
+    fake_dns(monkeypatch, dns)
+    make_channel("https://hooks.public.test/a")
+    _one_public_update(db)
+    outbox.send_outbox(db, utcnow())
+    [row] = _webhooks(db)
+    assert (row.status, row.attempts) == (OutboxStatus.pending, 1)
+    assert row.last_error.startswith("WebhookRefused: not sent: hooks.public.test is 169.254")
+
+
+def test_a_name_saved_before_it_resolved_is_checked_when_sending(db, make_channel):
+    make_channel("https://hooks.example.fi/a")  # no address (yet): taken, checked later
+    _one_public_update(db)
+    outbox.send_outbox(db, utcnow())
+    [row] = _webhooks(db)
+    assert row.last_error == "WebhookRefused: not sent: no address found for hooks.example.fi"
+
+
+def test_the_post_connects_to_the_address_checked_with_the_name_as_host(
+    db, receiver, make_channel, monkeypatch
+):
+    # allowed when saved and when checked for the post, then rebound to a private
+    # address: a second look-up when connecting would post there
+    asked = fake_dns(monkeypatch, {"hooks.rebind.test": ["127.0.0.1", "127.0.0.1", "10.9.9.9"]})
+    make_channel(f"http://hooks.rebind.test:{receiver.port}/hooks/facilities")
+    _one_public_update(db)
+    outbox.send_outbox(db, utcnow())
+    [row] = _webhooks(db)
+    assert row.status == OutboxStatus.sent, row.last_error
+    [received] = receiver.received
+    assert received.path == "/hooks/facilities"
+    assert received.headers["Host"] == f"hooks.rebind.test:{receiver.port}"
+    assert asked == {"hooks.rebind.test": 2}  # once when saved, once for the post
+
+
+def test_an_https_post_goes_to_the_checked_address_with_the_name_for_tls(
+    db, make_channel, monkeypatch
+):
+    import httpx
+
+    fake_dns(monkeypatch, {"hooks.public.test": [PUBLIC]})
+    make_channel("https://hooks.public.test/a")
+    _one_public_update(db)
+    sent: list[httpx.Request] = []
+
+    def send(_client, request, **_kwargs):
+        sent.append(request)
+        return httpx.Response(204, request=request)
+
+    monkeypatch.setattr(httpx.Client, "send", send)
+    outbox.send_outbox(db, utcnow())
+    [request] = sent
+    assert str(request.url) == f"https://{PUBLIC}/a"
+    assert request.headers["Host"] == "hooks.public.test"
+    assert request.extensions["sni_hostname"] == "hooks.public.test"  # and the certificate's
+    assert _webhooks(db)[0].status == OutboxStatus.sent

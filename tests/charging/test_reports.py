@@ -220,3 +220,20 @@ def test_an_oversized_photo_is_refused_with_its_limit(app, client, db):
     Image.effect_noise((200, 200), 80).convert("RGB").save(big, format="PNG")
     response = _report(client, charger, photo=(io.BytesIO(big.getvalue()), "big.png"))
     assert response.status_code == 422 and "too large" in response.get_data(as_text=True)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's note
+def test_a_photo_of_too_many_pixels_is_refused_with_the_input_kept(app, client, db):
+    from tests.core.test_uploads import huge_png
+
+    client.get("/language/en")  # the messages below are read in English
+    factories.site(db)
+    charger = factories.charger(db)
+    db.commit()
+    bomb = (io.BytesIO(huge_png(6300, 6300)), "bomb.png")
+    response = _report(client, charger, details="Näyttö pimeänä", photo=bomb)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The photo is too large a picture: at most 25 megapixels" in page
+    assert "Näyttö pimeänä" in page
+    assert db.exec(select(FaultReport)).all() == []

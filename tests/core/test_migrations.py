@@ -97,3 +97,37 @@ def test_the_search_index_survives_every_migration(database_url):
         names = set(connection.execute(sa.text(query)).scalars())
     engine.dispose()
     assert expected <= names
+
+
+def test_webhook_errors_lose_the_receiver_s_answer_and_keep_the_status(database_url):
+    engine = make_engine(database_url)
+    downgrade(engine, "0022")  # as a deployed park has them
+    errors = {
+        "hook:1": ("webhook", "WebhookRefused: HTTP 500: Traceback ... password=hunter2"),
+        "hook:2": ("webhook", "WebhookRefused: HTTP 599: whatever"),
+        "hook:3": ("webhook", "ConnectError: [Errno 111] Connection refused"),
+        "mail:1": ("email", "SMTPDataError: HTTP 500: kept as it is"),
+    }
+    with engine.begin() as connection:
+        for key, (kind, error) in errors.items():
+            connection.execute(
+                sa.text(
+                    "INSERT INTO outbox (idempotency_key, kind, recipient, subject, body_text,"
+                    " status, attempts, next_attempt_at, last_error, created_at, url, format,"
+                    " signing_secret) VALUES (:key, :kind, 'r', 's', '', 'failed', 6,"
+                    " '2026-12-01', :error, '2026-12-01', '', '', '')"
+                ),
+                {"key": key, "kind": kind, "error": error},
+            )
+    upgrade(engine)
+    with engine.connect() as connection:
+        found = dict(
+            connection.execute(sa.text("SELECT idempotency_key, last_error FROM outbox")).all()
+        )
+    engine.dispose()
+    assert found == {
+        "hook:1": "WebhookRefused: HTTP 500 Internal Server Error",
+        "hook:2": "WebhookRefused: HTTP 599",
+        "hook:3": "ConnectError: [Errno 111] Connection refused",
+        "mail:1": "SMTPDataError: HTTP 500: kept as it is",
+    }

@@ -7,9 +7,16 @@ import random
 import warnings
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
-from facilities.core.uploads import FileTooLarge, UnacceptedFile, read_upload, safe_filename
+from facilities.core.uploads import (
+    MAX_PIXELS,
+    FileTooLarge,
+    ImageTooLarge,
+    UnacceptedFile,
+    read_upload,
+    safe_filename,
+)
 
 
 def _save(image: Image.Image, kind: str, **options) -> bytes:
@@ -81,6 +88,42 @@ def test_what_is_not_a_photo_or_pdf_is_refused(raw):
 def test_the_size_limit_is_checked_before_anything_is_decoded():
     with pytest.raises(FileTooLarge):
         read_upload(b"\0" * 1025, filename="x.png", max_bytes=1024)
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A picture of many pixels in few bytes (one bit each, all black): a 6300x6300 one
+    is under 5 KB, and decoding and writing it anew took a worker seconds."""
+    return _save(Image.new("1", (width, height)), "PNG")
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's note
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "WEBP"])
+def test_the_pixel_budget_is_decided_from_the_header_before_anything_is_decoded(monkeypatch, kind):
+    side = 6300
+    assert side * side > MAX_PIXELS
+    raw = huge_png(side, side) if kind == "PNG" else _save(Image.new("L", (side, side)), kind)
+
+    def decoded(*_args, **_kwargs):
+        raise AssertionError("a picture over the budget was decoded")
+
+    monkeypatch.setattr(Image.Image, "load", decoded)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
+    with pytest.raises(ImageTooLarge) as refusal:
+        read_upload(raw, filename="big.png", max_bytes=10**7)
+    assert refusal.value.size == (side, side)
+
+
+def test_a_picture_within_the_budget_is_taken():
+    width, height = 6000, 4000  # a 24 MP camera's photo
+    assert width * height <= MAX_PIXELS
+    clean = read_upload(huge_png(width, height), filename="camera.png", max_bytes=10**7)
+    assert (clean.width, clean.height) == (width, height)
+
+
+def test_pillow_s_own_guard_is_a_refusal_too():
+    # past twice the budget Pillow refuses in Image.open itself, before our check
+    with pytest.raises(ImageTooLarge):
+        read_upload(huge_png(8000, 8000), filename="bomb.png", max_bytes=10**7)
 
 
 @pytest.mark.parametrize(

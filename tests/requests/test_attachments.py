@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 from sqlmodel import select
 
@@ -121,6 +122,51 @@ def test_an_oversized_file_gets_a_clear_message(app, db):
     answer = client.post("/tenant/requests/new", data=data, content_type="multipart/form-data")
     assert answer.status_code == 422
     assert "huge.jpg is too large: a file can be at most 8 MB" in answer.get_data(as_text=True)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's note
+def test_a_picture_of_too_many_pixels_is_refused_before_decoding_with_the_form_kept(
+    app, db, monkeypatch
+):
+    from PIL import ImageFile
+
+    from tests.core.test_uploads import huge_png
+
+    _member_user, category, client = _member(app, db)
+    data = _form(db, client, category, description="Two racks are bent.")
+    data["files"] = [(io.BytesIO(huge_png(6300, 6300)), "bomb.png") for _ in range(5)]
+
+    def decoded(*_args, **_kwargs):
+        raise AssertionError("a picture over the budget was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
+    answer = client.post("/tenant/requests/new", data=data, content_type="multipart/form-data")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert "bomb.png is too large a picture: a photo can have at most 25 megapixels" in page
+    assert "Two racks are bent." in page and "Broken bike rack at the door" in page
+    assert db.exec(select(Attachment)).first() is None
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's note
+def test_photos_over_the_budget_of_one_sending_together_are_refused(app, db, monkeypatch):
+    from PIL import ImageFile
+
+    from tests.core.test_uploads import huge_png
+
+    _member_user, category, client = _member(app, db)
+    data = _form(db, client, category)
+    # each within the budget of one picture (5000x5000 = 25 MP), 75 MP together
+    data["files"] = [(io.BytesIO(huge_png(5000, 5000)), f"p{n}.png") for n in range(3)]
+
+    def decoded(*_args, **_kwargs):
+        raise AssertionError("a picture over the budget was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
+    answer = client.post("/tenant/requests/new", data=data, content_type="multipart/form-data")
+    assert answer.status_code == 422
+    assert "These photos have 75 megapixels together; at most 64" in answer.get_data(as_text=True)
+    assert db.exec(select(ServiceRequest)).first() is None
 
 
 def test_at_most_five_files_and_a_failed_form_asks_for_them_again(app, db):

@@ -61,7 +61,7 @@ def _format() -> str:
 
 
 def _site_ids() -> list[int]:
-    jurisdiction = request.values.get("jurisdiction_id") or None
+    jurisdiction = submission.given(request.values, "jurisdiction_id")
     found = kept_in_generation(
         "open311.sites",
         jurisdiction or "",
@@ -279,6 +279,10 @@ def render_http_error(error: HTTPException) -> Response:
         404: _("No such resource. The API's resources are listed at /api/openapi.json."),
         405: _("This method is not allowed here."),
         413: _("The request is too large."),
+        503: _(
+            "The service is out of order for a moment. Nothing you sent was saved; try again "
+            "in a few minutes."
+        ),
     }
     response = error_response(
         _format(), status, str(descriptions.get(status, error.description or error.name))

@@ -245,7 +245,7 @@ _JURISDICTION = {
     "in": "query",
     "required": False,
     "description": "The park's code (see discovery). Leave out for every park.",
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "minLength": 1},
 }
 _API_KEY = {
     "name": "api_key",
@@ -272,13 +272,13 @@ LIST_PARAMETERS = [
         "name": "service_request_id",
         "in": "query",
         "description": "Comma-separated references; when given, the other filters are ignored.",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1},
     },
     {
         "name": "service_code",
         "in": "query",
         "description": "Comma-separated service codes.",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1},
     },
     {
         "name": "start_date",
@@ -297,7 +297,7 @@ LIST_PARAMETERS = [
         "name": "status",
         "in": "query",
         "description": "open, closed, or both comma-separated.",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "minLength": 1},
     },
     {
         "name": "page",
@@ -421,7 +421,8 @@ def _paths() -> dict[str, Any]:
             operation_id="requests",
             summary="Service requests",
             description="Public requests, newest first, one page at a time. Private "
-            "requests are never listed.",
+            "requests are never listed. A filter given empty (start_date=) is a 400: leave "
+            "out a filter not wanted.",
             answer="ServiceRequests",
             answer_description="One page of public requests.",
             parameters=[*LIST_PARAMETERS, _JURISDICTION, _API_KEY],

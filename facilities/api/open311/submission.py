@@ -69,16 +69,27 @@ class ListQuery:
     page_size: int
 
 
+def given(args: Mapping[str, str], name: str) -> str | None:
+    """A parameter's value, None when it is left out; an empty one is a mistake (a client
+    that meant "no filter" leaves it out), never read as no filter."""
+    value = args.get(name)
+    if value is None:
+        return None
+    if not value.strip():
+        raise _bad(_("%(name)s is empty. Give a value, or leave the parameter out.", name=name))
+    return value.strip()
+
+
 def _list_of(args: Mapping[str, str], name: str, *, longest: int) -> list[str]:
-    values = [part.strip() for part in (args.get(name) or "").split(",") if part.strip()]
+    values = [part.strip() for part in (given(args, name) or "").split(",") if part.strip()]
     if len(values) > MAX_IDS or any(len(value) > longest for value in values):
         raise _bad(_("%(name)s: give at most %(count)s values.", name=name, count=MAX_IDS))
     return values
 
 
 def _moment(args: Mapping[str, str], name: str) -> datetime | None:
-    text = (args.get(name) or "").strip()
-    if not text:
+    text = given(args, name)
+    if text is None:
         return None
     try:
         moment = datetime.fromisoformat(text.replace("z", "Z"))
@@ -97,8 +108,8 @@ def _moment(args: Mapping[str, str], name: str) -> datetime | None:
 
 
 def _number(args: Mapping[str, str], name: str, *, default: int, highest: int) -> int:
-    text = (args.get(name) or "").strip()
-    if not text:
+    text = given(args, name)
+    if text is None:
         return default
     if not text.isdecimal() or not 1 <= int(text) <= highest:
         raise _bad(
