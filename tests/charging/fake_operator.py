@@ -53,6 +53,8 @@ class FakeOperator:
     received: list[Received] = field(default_factory=list)
     callbacks: list[int] = field(default_factory=list)  # HTTP statuses of calls to us
     token_b: str | None = None  # ours, once we registered
+    # Tokens it accepts besides A and C: the one it gives us when it registers with us.
+    tokens: tuple[str, ...] = ()
     locations_path: str = LOCATIONS_PATH
 
     def __post_init__(self) -> None:
@@ -148,7 +150,7 @@ def _handler(operator: FakeOperator) -> type[BaseHTTPRequestHandler]:
             )
             # Token A opens versions and credentials until we register; token C after.
             registered = operator.token_b is not None
-            allowed = {TOKEN_C} if registered else {TOKEN_A}
+            allowed = ({TOKEN_C} if registered else {TOKEN_A}) | set(operator.tokens)
             if token not in allowed:
                 return self._send(401, envelope(status_code=2000, message="Unknown token"))
             if (method, url.path) == ("GET", "/ocpi/versions"):
