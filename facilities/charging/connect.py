@@ -220,6 +220,10 @@ def _their_credentials(data: Any) -> dict[str, Any]:
     }
 
 
+def _is_ascii_text(value: str) -> bool:
+    return value.isascii() and value.isprintable()
+
+
 def _is_code(value: Any, length: int) -> bool:
     return isinstance(value, str) and len(value) == length and value.isascii() and value.isalnum()
 
@@ -327,9 +331,9 @@ def register(
     if not isinstance(body, dict):
         raise OcpiError(INVALID_PARAMETERS, "the body must be a credentials object")
     token, url, roles = body.get("token"), body.get("url"), body.get("roles")
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN or not _is_ascii_text(token):
         raise OcpiError(
-            INVALID_PARAMETERS, f"token must be a string of 1 to {MAX_TOKEN} characters"
+            INVALID_PARAMETERS, f"token must be 1 to {MAX_TOKEN} printable ASCII characters"
         )
     if not isinstance(url, str) or not _is_http(url):
         raise OcpiError(INVALID_PARAMETERS, "url must be the versions URL (http or https)")

@@ -128,9 +128,9 @@ def add_party(
         party_id=_code(party_id, 3, "party_id"),
         token_hash=hash_token(token),
     )
-    check_unclaimed(session, {(party.country_code, party.party_id)}, party_id=None)
     session.add(party)
-    session.flush()
+    session.flush()  # a party added under the same pair fails here, on the unique constraint
+    check_unclaimed(session, {(party.country_code, party.party_id)}, party_id=party.id)
     return party, token
 
 

@@ -105,6 +105,8 @@ def test_an_update_hands_out_a_new_token_and_delete_ends_it(client, operator, pl
     "change",
     [
         {"token": ""},
+        {"token": "tökën-with-non-ascii"},
+        {"token": "x" * 65},
         {"url": "ftp://example.com/versions"},
         {"roles": []},
         {"roles": [{"role": "CPO", "country_code": "BE", "party_id": "BEC"}]},  # not this party
@@ -194,3 +196,16 @@ def test_a_role_of_another_party_cannot_be_claimed(client, db, operator, platfor
     refused = client.post(URL, json=_credentials(platform, roles=roles), headers=auth(TOKEN_A))
     assert "NL/OTH" in _envelope(refused, 400, 2001)["status_message"]
     assert not platform.received  # refused before we call them
+
+
+def test_a_party_cannot_be_added_under_a_role_another_one_registered(
+    client, db, operator, platform
+):
+    roles = [
+        {"role": "CPO", "country_code": "NL", "party_id": "EXA"},
+        {"role": "CPO", "country_code": "NL", "party_id": "EX2"},
+    ]
+    client.post(URL, json=_credentials(platform, roles=roles), headers=auth(TOKEN_A))
+    db.expire_all()  # the registration happened in the request's session
+    with pytest.raises(ocpi.OcpiError, match="NL/EX2: another party's role"):
+        ocpi.add_party(db, name="Impostor", country_code="NL", party_id="EX2")

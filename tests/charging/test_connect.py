@@ -113,6 +113,19 @@ def test_when_they_cannot_call_us_back_nothing_is_stored(db, operator):
     assert _parties(db) == [] and operator.token_b is None
 
 
+def test_an_operator_answering_with_another_partys_role_is_refused(db, operator, base_url):
+    other, _token = ocpi.add_party(db, name="Pohjolan Reitti", country_code="FI", party_id="PRB")
+    other.roles = [{"role": "CPO", "country_code": "FI", "party_id": "KLO"}]
+    db.commit()
+
+    with pytest.raises(
+        OcpiClientError, match="Their credentials name FI/KLO: another party's role"
+    ):
+        _connect(db, operator, base_url)
+
+    assert [party.party_id for party in _parties(db)] == ["PRB"]
+
+
 def test_an_operator_without_ocpi_2_2_1_is_refused_before_our_post(db, base_url):
     with FakeOperator(versions=("2.1.1", "2.2")) as old, pytest.raises(OcpiClientError) as refused:
         _connect(db, old, base_url)
