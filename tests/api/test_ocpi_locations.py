@@ -497,3 +497,8 @@ def test_a_database_outage_answers_the_envelope_with_503(app, client, operator):
         body = _ok(response, http_status=503, status_code=3000)
         assert response.headers["Retry-After"] == "30" and "database" in body["status_message"]
         assert response.headers["X-Request-ID"]
+
+
+def test_an_options_request_carries_the_ids_too(client, operator):
+    response = client.options(BASE, headers=auth() | {"X-Correlation-ID": "c-7"})
+    assert response.headers["X-Correlation-ID"] == "c-7" and response.headers["X-Request-ID"]

@@ -58,11 +58,18 @@ def envelope(
         body["data"] = data
     response = jsonify(body)
     response.status_code = http_status
-    request_id = request.headers.get("X-Request-ID", "")[:MAX_REQUEST_ID] or str(uuid.uuid4())
-    response.headers["X-Request-ID"] = request_id
-    response.headers["X-Correlation-ID"] = (
-        request.headers.get("X-Correlation-ID", "")[:MAX_REQUEST_ID] or request_id
-    )
+    return _with_request_ids(response)
+
+
+@blueprint.after_request
+def _with_request_ids(response: Response) -> Response:
+    """The request's ids back (made up when it sent none), on every answer: the envelope
+    sets them itself, as errors no view matched never pass the blueprint's hooks."""
+    if "X-Request-ID" not in response.headers:
+        request_id = request.headers.get("X-Request-ID", "")[:MAX_REQUEST_ID] or str(uuid.uuid4())
+        response.headers["X-Request-ID"] = request_id
+        correlation_id = request.headers.get("X-Correlation-ID", "")[:MAX_REQUEST_ID]
+        response.headers["X-Correlation-ID"] = correlation_id or request_id
     return response
 
 
