@@ -143,7 +143,9 @@ def _code(value: str, length: int, name: str) -> str:
 
 # --- reading the body ------------------------------------------------------------------
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string, or an unterminated one up to the end: possessive, so that hostile input
+# (`"\\"\\"…` that never ends) is still read in one linear pass.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.|\\\Z)*+(?:"|\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
 
 

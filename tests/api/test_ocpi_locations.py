@@ -371,6 +371,16 @@ def test_deeply_nested_json_is_refused_in_the_envelope(client, operator, raw):
     assert "nests deeper" in _ok(answer, http_status=400, status_code=2001)["status_message"]
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [b'"\\' * 300_000, b'"' + b"[" * 300_000, b'["a' * 300_000],
+    ids=["escapes-without-end", "unterminated-string", "strings-without-ends"],
+)
+def test_hostile_bodies_are_read_in_one_pass_and_refused(client, operator, raw):
+    answer = client.put(BASE, data=raw, content_type="application/json", headers=auth())
+    _ok(answer, http_status=400, status_code=2001)
+
+
 def test_nul_and_control_characters_in_ids_are_refused(client, operator):
     location = example("location_example.json")
     with_nul = location | {"evses": [location["evses"][0] | {"uid": "32\x0056"}]}
