@@ -16,8 +16,6 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request, url_for
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from facilities.charging import connect, ocpi
@@ -28,6 +26,7 @@ from facilities.core.models import utcnow
 from facilities.extensions import csrf
 from facilities.settings import get_settings
 from facilities.web.access import machine
+from facilities.web.errors import DATABASE_OUTAGES, RETRY_AFTER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +36,6 @@ blueprint = Blueprint("ocpi", __name__, url_prefix=PREFIX)
 csrf.exempt(blueprint)  # no cookies here: each request carries its token
 # Token A, before the credentials exchange, opens only what the exchange needs.
 REGISTRATION_ENDPOINTS = frozenset({"ocpi.versions", "ocpi.version_details", "ocpi.credentials"})
-DATABASE_OUTAGES = (OperationalError, InterfaceError, SQLAlchemyTimeoutError, DisconnectionError)
-RETRY_AFTER_SECONDS = 30
 MAX_REQUEST_ID = 255  # what we echo of the sender's ids
 
 
