@@ -48,7 +48,8 @@ class FakeOperator:
     has_locations_sender: bool = True
     locations: list[dict[str, Any]] = field(default_factory=list)
     # How the Locations sender fails: None, "500", "envelope" (status 2001 in an HTTP 200),
-    # "not-json", or "other-host" (its next page link names another host).
+    # "not-json", "deep" (JSON nested past any parser's recursion), or "other-host" (its next
+    # page link names another host).
     failure: str | None = None
     received: list[Received] = field(default_factory=list)
     callbacks: list[int] = field(default_factory=list)  # HTTP statuses of calls to us
@@ -214,6 +215,9 @@ def _handler(operator: FakeOperator) -> type[BaseHTTPRequestHandler]:
                 return self._send_raw(500, b"Internal Server Error", "text/plain")
             if operator.failure == "not-json":
                 return self._send_raw(200, b"<html>maintenance</html>", "text/html")
+            if operator.failure == "deep":
+                deep = b"[" * 100_000 + b"]" * 100_000
+                return self._send_raw(200, deep, "application/json")
             if operator.failure == "envelope":
                 return self._send(200, envelope(status_code=2001, message="Invalid parameters"))
             matching = [

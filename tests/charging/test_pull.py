@@ -152,6 +152,7 @@ def test_invalid_or_foreign_locations_are_left_out_and_the_rest_stored(db, opera
         ("500", "HTTP 500 Internal Server Error"),
         ("envelope", "OCPI status 2001 (Invalid parameters)"),
         ("not-json", "the answer is not JSON, not an OCPI envelope"),
+        ("deep", "the answer is not JSON, not an OCPI envelope"),
         ("other-host", "Their next page is on another host: http://localhost:"),
     ],
 )
