@@ -56,6 +56,7 @@ class FakeOperator:
     token_b: str | None = None  # ours, once we registered
     # Tokens it accepts besides A and C: the one it gives us when it registers with us.
     tokens: tuple[str, ...] = ()
+    more_roles: list[dict[str, Any]] = field(default_factory=list)  # in its credentials
     locations_path: str = LOCATIONS_PATH
 
     def __post_init__(self) -> None:
@@ -204,7 +205,8 @@ def _handler(operator: FakeOperator) -> type[BaseHTTPRequestHandler]:
                                 "country_code": operator.country_code,
                                 "party_id": operator.party_id,
                                 "business_details": {"name": operator.name},
-                            }
+                            },
+                            *operator.more_roles,
                         ],
                     }
                 ),
