@@ -183,7 +183,8 @@ def ocpi_group() -> None:
 @click.option("--country", "country_code", required=True, help="OCPI country code, e.g. FI.")
 @click.option("--party-id", required=True, help="OCPI party id, three characters.")
 def ocpi_add_party_command(name: str, country_code: str, party_id: str) -> None:
-    """Register an operator; prints the token it is to send us (shown only this once)."""
+    """Register an operator; prints its token A (shown only this once), which opens only
+    our versions and credentials: it registers with it and gets the token for the rest."""
     from flask import url_for
     from sqlalchemy.exc import IntegrityError
 
@@ -207,7 +208,9 @@ def ocpi_add_party_command(name: str, country_code: str, party_id: str) -> None:
         versions = url_for("ocpi.versions", _external=True)
     click.echo(f"Registered {party.name} ({party.country_code}/{party.party_id}).")
     click.echo(f"Versions URL: {versions}")
-    click.echo(f"Token (give it to the operator; it is not shown again): {token}")
+    click.echo(
+        f"Token A (give it to the operator to register with; it is not shown again): {token}"
+    )
 
 
 @ocpi_group.command("connect")

@@ -221,6 +221,7 @@ def load_charging(
                 power_kw=kw,
                 connectors=connectors,
                 operator=name,
+                ocpi_party_ref_id=party.id if mapping else None,
                 ocpi_location_id=mapping[0] if mapping else "",
                 ocpi_evse_uid=mapping[1] if mapping else "",
                 lifecycle=ChargerLifecycle(lifecycle),

@@ -126,7 +126,7 @@ class OcpiClient:
 def _answer(where: str, response: httpx.Response) -> OcpiAnswer:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to parse
         body = None
     envelope = body if isinstance(body, dict) and "status_code" in body else None
     status_message = ""

@@ -21,7 +21,16 @@ from sqlmodel import Session, col, select
 
 from facilities.charging.client import OcpiClient, OcpiClientError
 from facilities.charging.models import OcpiParty
-from facilities.charging.ocpi import hash_token, new_token
+from facilities.charging.ocpi import (
+    CLIENT_ERROR,
+    INVALID_PARAMETERS,
+    UNABLE_TO_USE_CLIENT_API,
+    OcpiError,
+    check_unclaimed,
+    credentials_roles,
+    hash_token,
+    new_token,
+)
 from facilities.core.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -211,6 +220,10 @@ def _their_credentials(data: Any) -> dict[str, Any]:
     }
 
 
+def _is_ascii_text(value: str) -> bool:
+    return value.isascii() and value.isprintable()
+
+
 def _is_code(value: Any, length: int) -> bool:
     return isinstance(value, str) and len(value) == length and value.isascii() and value.isalnum()
 
@@ -232,6 +245,15 @@ def _finish(
             col(OcpiParty.id) != unfinished.id,
         )
     ).first()
+    try:
+        check_unclaimed(
+            session,
+            credentials_roles(credentials["roles"])
+            | {(credentials["country_code"], credentials["party_id"])},
+            party_id=known.id if known is not None else unfinished.id,
+        )
+    except OcpiError as error:
+        raise OcpiClientError(f"Their credentials name {error.message}.") from None
     party = unfinished
     if known is not None:
         session.delete(unfinished)
@@ -277,3 +299,83 @@ def refresh_endpoints(
     session.add(party)
     session.flush()
     return endpoints
+
+
+# --- The other direction: the operator registers with the token (A) we gave it ----------
+
+
+def check_registration_method(party: OcpiParty, *, update: bool) -> None:
+    """POST registers, PUT updates (credentials.asciidoc: "If the client is already
+    registered, the server should return 405 method not allowed", and PUT before POST)."""
+    if party.registered and not update:
+        raise OcpiError(CLIENT_ERROR, "already registered: use PUT to update", http_status=405)
+    if not party.registered and update:
+        raise OcpiError(CLIENT_ERROR, "not registered yet: use POST", http_status=405)
+
+
+def register(
+    session: Session,
+    *,
+    party: OcpiParty,
+    body: Any,
+    update: bool,
+    client: OcpiClient | None = None,
+) -> tuple[OcpiParty, str]:
+    """Take the operator's credentials (their token for us to call them, their versions
+    URL, their roles), read their versions and endpoints with that token (the spec says
+    the receiver must, before it answers), and hand out a new token for them to call us
+    with; the token they used until now stops working. Flushes; returns the party and
+    the new token. POST (`update=False`) is for an unregistered party, PUT for a
+    registered one: the other way round is refused with HTTP 405."""
+    check_registration_method(party, update=update)
+    if not isinstance(body, dict):
+        raise OcpiError(INVALID_PARAMETERS, "the body must be a credentials object")
+    token, url, roles = body.get("token"), body.get("url"), body.get("roles")
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN or not _is_ascii_text(token):
+        raise OcpiError(
+            INVALID_PARAMETERS, f"token must be 1 to {MAX_TOKEN} printable ASCII characters"
+        )
+    if not isinstance(url, str) or not _is_http(url):
+        raise OcpiError(INVALID_PARAMETERS, "url must be the versions URL (http or https)")
+    if not isinstance(roles, list) or not roles or not all(isinstance(r, dict) for r in roles):
+        raise OcpiError(INVALID_PARAMETERS, "roles must be a list of credentials roles")
+    named = {
+        (str(role.get("country_code", "")).upper(), str(role.get("party_id", "")).upper())
+        for role in roles
+    }
+    if (party.country_code, party.party_id) not in named:
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"no role for {party.country_code}/{party.party_id}, the party of this token",
+        )
+    check_unclaimed(session, credentials_roles(roles), party_id=party.id)
+    own_client = client is None
+    client = client or OcpiClient()
+    try:
+        endpoints = read_endpoints(client, versions_url=url, token=token)
+    except OcpiClientError as error:
+        raise OcpiError(
+            UNABLE_TO_USE_CLIENT_API,
+            f"Unable to use the client's API: {error.message}",
+            http_status=200,  # the request itself was right (status_codes.asciidoc)
+        ) from None
+    finally:
+        if own_client:
+            client.close()
+    ours = new_token()
+    party.remote_token, party.versions_url, party.roles = token, url, roles
+    party.endpoints = endpoints
+    party.token_hash, party.registered = hash_token(ours), True
+    party.last_contact_at = utcnow()
+    session.add(party)
+    session.flush()
+    return party, ours
+
+
+def unregister(session: Session, *, party: OcpiParty) -> None:
+    """The operator ends the registration: its token stops working."""
+    if not party.registered:
+        raise OcpiError(CLIENT_ERROR, "not registered", http_status=405)
+    party.registered, party.active, party.remote_token = False, False, ""
+    session.add(party)
+    session.flush()

@@ -11,9 +11,20 @@ from facilities.charging.pull import pull_due_parties
 from facilities.core.jobs import Job
 
 
+class PullFailed(Exception):
+    """Some operator could not be pulled: the job run is recorded as failed, saying why."""
+
+
 def pull_ocpi_locations(session: Session, now: datetime) -> int:
-    """Pull the locations of the operators whose turn it is; commits per operator."""
-    return pull_due_parties(session, now=now)
+    """Pull the locations of the operators whose turn it is; commits per operator.
+    Raises `PullFailed` after the round when any operator failed."""
+    done = pull_due_parties(session, now=now)
+    if done.failed:
+        raise PullFailed(
+            f"{len(done.failed)} operator(s) failed ({done.stored} locations stored): "
+            + "; ".join(done.failed)
+        )
+    return done.stored
 
 
 def open_and_close_charger_faults(session: Session, now: datetime) -> int:

@@ -119,6 +119,11 @@ class Charger(SQLModel, table=True):
     power_kw: float = Field(default=11.0, ge=0, le=1000)
     connectors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     operator: str = Field(default="", max_length=200)
+    # The OCPI EVSE whose status this charger shows: one party's location id and EVSE uid
+    # (another operator may use the same ids for its own).
+    ocpi_party_ref_id: int | None = Field(
+        default=None, foreign_key="ocpi_party.id", ondelete="SET NULL", index=True
+    )
     ocpi_location_id: str = Field(default="", max_length=36)
     ocpi_evse_uid: str = Field(default="", max_length=36, index=True)
     lifecycle: ChargerLifecycle = Field(

@@ -2,15 +2,23 @@
 
 Keyword-only functions that take a session and flush, never commit. An update older
 than what is stored (by `last_updated`) changes nothing: pushes may arrive out of order.
+
+Ownership is one rule (`owner_role`): an object belongs to the party that sent it, under
+one of the CPO roles (country code and party id) that party named in its credentials. The
+address names the role; a body that names another is refused, and no party reads or
+changes the objects of another, whatever ids they share.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from facilities.charging.models import EvseStatus, OcpiEvse, OcpiLocation, OcpiParty
@@ -22,9 +30,18 @@ CLIENT_ERROR = 2000
 INVALID_PARAMETERS = 2001
 NOT_ENOUGH_INFORMATION = 2002
 UNKNOWN_LOCATION = 2003
+SERVER_ERROR = 3000
+UNABLE_TO_USE_CLIENT_API = 3001
 
-MAX_ID = 36  # CiString(36): location ids and EVSE uids
-MAX_CONNECTOR_ID = 36
+MAX_ID = 36  # CiString(36): location ids, EVSE uids and connector ids
+# Caps on one body, far above any real site, so the largest accepted one is stored in a
+# few statements well under a second; beyond them it is refused, not half stored.
+MAX_EVSES = 1000  # per location
+MAX_CONNECTORS = 16  # per EVSE
+MAX_DEPTH = 20  # JSON nesting; a Location with all its optional parts needs about 7
+# A clock may be a little ahead; a last_updated further ahead would win over every
+# honest update after it, so it is refused.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class OcpiError(Exception):
@@ -52,10 +69,58 @@ def party_for_token(session: Session, token: str) -> OcpiParty | None:
     return party if party is not None and party.active else None
 
 
+# --- who owns what ---------------------------------------------------------------------
+
+
+def party_roles(party: OcpiParty) -> set[tuple[str, str]]:
+    """The (country code, party id) pairs a party sends locations for: the pair it was
+    added under, and every CPO role of its credentials."""
+    roles = {(party.country_code, party.party_id)}
+    for role in party.roles:
+        if isinstance(role, dict) and role.get("role") == "CPO":
+            roles.add(
+                (str(role.get("country_code", "")).upper(), str(role.get("party_id", "")).upper())
+            )
+    return roles
+
+
+def owner_role(party: OcpiParty, country_code: str, party_id: str) -> tuple[str, str]:
+    """The role the address names, if it is one of the party's; refused otherwise."""
+    role = (country_code.upper(), party_id.upper())
+    if role not in party_roles(party):
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"{country_code}/{party_id} is not a CPO role of the party of this token",
+            http_status=403,
+        )
+    return role
+
+
+def check_unclaimed(session: Session, roles: set[tuple[str, str]], *, party_id: int | None) -> None:
+    """A role belongs to one party: refuse roles another party already speaks for."""
+    others = session.exec(select(OcpiParty).where(col(OcpiParty.id) != party_id)).all()
+    taken = sorted(roles & set().union(*(party_roles(other) for other in others)))
+    if taken:
+        names = ", ".join("/".join(role) for role in taken)
+        raise OcpiError(INVALID_PARAMETERS, f"{names}: another party's role")
+
+
+def credentials_roles(roles: list[Any]) -> set[tuple[str, str]]:
+    """The CPO roles of a credentials object, as `party_roles` reads them."""
+    return {
+        (str(role.get("country_code", "")).upper(), str(role.get("party_id", "")).upper())
+        for role in roles
+        if isinstance(role, dict) and role.get("role") == "CPO"
+    }
+
+
 def add_party(
     session: Session, *, name: str, country_code: str, party_id: str, token: str | None = None
 ) -> tuple[OcpiParty, str]:
-    """Register an operator; returns it and the token it is to use with us (shown once)."""
+    """Register an operator; returns it and the token it is to use with us (shown once).
+
+    The token is token A: it opens our versions and credentials only, until the operator
+    registers with it (see `charging.connect.register`)."""
     token = token or new_token()
     party = OcpiParty(
         name=name,
@@ -64,7 +129,8 @@ def add_party(
         token_hash=hash_token(token),
     )
     session.add(party)
-    session.flush()
+    session.flush()  # a party added under the same pair fails here, on the unique constraint
+    check_unclaimed(session, {(party.country_code, party.party_id)}, party_id=party.id)
     return party, token
 
 
@@ -75,14 +141,30 @@ def _code(value: str, length: int, name: str) -> str:
     return value
 
 
-def check_owner(party: OcpiParty, country_code: str, party_id: str) -> None:
-    """A party may only send its own locations."""
-    if (country_code.upper(), party_id.upper()) != (party.country_code, party.party_id):
-        raise OcpiError(
-            INVALID_PARAMETERS,
-            f"{country_code}/{party_id} is not the party of this token",
-            http_status=403,
-        )
+# --- reading the body ------------------------------------------------------------------
+
+# A JSON string, or an unterminated one up to the end: possessive, so that hostile input
+# (`"\\"\\"…` that never ends) is still read in one linear pass.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.|\\\Z)*+(?:"|\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def parse_body(raw: bytes) -> Any:
+    """The JSON of a request body, refused (2001) when it is not JSON, nests deeper than
+    MAX_DEPTH (the parser would recurse past Python's limit) or holds a NUL character
+    (PostgreSQL text cannot)."""
+    if b"\x00" in raw or b"\\u0000" in raw:
+        raise OcpiError(INVALID_PARAMETERS, "the body contains a NUL character")
+    depth = deepest = 0
+    for bracket in _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            raise OcpiError(INVALID_PARAMETERS, f"the body nests deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise OcpiError(INVALID_PARAMETERS, "the body is not JSON") from None
 
 
 def parse_time(value: Any, field: str = "last_updated") -> datetime:
@@ -96,9 +178,25 @@ def parse_time(value: Any, field: str = "last_updated") -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _identifier(value: str, field: str) -> str:
-    if not value or len(value) > MAX_ID:
+def _last_updated(body: dict[str, Any], now: datetime, what: str = "") -> datetime:
+    """The body's `last_updated`: required, and not from the future."""
+    moment = parse_time(body.get("last_updated"))
+    if moment > now + FUTURE_TOLERANCE:
+        minutes = int(FUTURE_TOLERANCE.total_seconds() // 60)
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"{what}last_updated {body['last_updated']} is more than {minutes} minutes "
+            "in the future",
+        )
+    return moment
+
+
+def identifier(value: Any, field: str) -> str:
+    """A CiString(36) id: 1 to 36 printable ASCII characters (no NUL or control)."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID:
         raise OcpiError(INVALID_PARAMETERS, f"{field} must be 1 to {MAX_ID} characters")
+    if not all(" " <= character <= "~" for character in value):
+        raise OcpiError(INVALID_PARAMETERS, f"{field} must be printable ASCII characters")
     return value
 
 
@@ -106,6 +204,21 @@ def _object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise OcpiError(INVALID_PARAMETERS, "the body must be a JSON object")
     return body
+
+
+def _same(body: dict[str, Any], field: str, expected: str) -> None:
+    """A field the body may repeat from the address must say the same."""
+    if field in body and str(body[field]).upper() != expected.upper():
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"the {field} in the body ({body[field]!s:.40}) is not the one in the address "
+            f"({expected})",
+        )
+
+
+def _check_owner_fields(body: dict[str, Any], role: tuple[str, str]) -> None:
+    _same(body, "country_code", role[0])
+    _same(body, "party_id", role[1])
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -119,6 +232,14 @@ def find_location(session: Session, party: OcpiParty, location_id: str) -> OcpiL
     ).first()
 
 
+def _location_role(location: OcpiLocation, party: OcpiParty) -> tuple[str, str]:
+    data = location.data
+    return (
+        str(data.get("country_code") or party.country_code).upper(),
+        str(data.get("party_id") or party.party_id).upper(),
+    )
+
+
 def find_evse(session: Session, location: OcpiLocation, uid: str) -> OcpiEvse | None:
     return session.exec(
         select(OcpiEvse).where(OcpiEvse.location_ref_id == location.id, OcpiEvse.uid == uid)
@@ -128,14 +249,18 @@ def find_evse(session: Session, location: OcpiLocation, uid: str) -> OcpiEvse | 
 def location_document(session: Session, location: OcpiLocation) -> dict[str, Any]:
     """The location as OCPI shows it: its fields and its EVSEs."""
     evses = session.exec(
-        select(OcpiEvse).where(OcpiEvse.location_ref_id == location.id).order_by(col(OcpiEvse.id))
+        select(OcpiEvse.data)
+        .where(OcpiEvse.location_ref_id == location.id)
+        .order_by(col(OcpiEvse.id))
     ).all()
-    return {**location.data, "evses": [evse.data for evse in evses]}
+    return {**location.data, "evses": list(evses)}
 
 
-def _location_or_error(session: Session, party: OcpiParty, location_id: str) -> OcpiLocation:
+def _location_or_error(
+    session: Session, party: OcpiParty, role: tuple[str, str], location_id: str
+) -> OcpiLocation:
     location = find_location(session, party, location_id)
-    if location is None:
+    if location is None or _location_role(location, party) != role:
         raise OcpiError(UNKNOWN_LOCATION, f"unknown location {location_id}", http_status=404)
     return location
 
@@ -151,11 +276,12 @@ def get_object(
     session: Session,
     *,
     party: OcpiParty,
+    role: tuple[str, str],
     location_id: str,
     evse_uid: str | None = None,
     connector_id: str | None = None,
 ) -> dict[str, Any]:
-    location = _location_or_error(session, party, location_id)
+    location = _location_or_error(session, party, role, location_id)
     if evse_uid is None:
         return location_document(session, location)
     evse = _evse_or_error(session, location, evse_uid)
@@ -180,38 +306,179 @@ def _connector_or_error(evse: OcpiEvse, connector_id: str) -> dict[str, Any]:
     return connectors[index]
 
 
-# --- PUT -------------------------------------------------------------------------------
+# --- checking EVSEs and connectors -----------------------------------------------------
+
+
+def _checked_evses(value: Any, now: datetime) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """The EVSEs of a location body, each checked: (uid, last_updated, body)."""
+    if not isinstance(value, list) or not all(isinstance(evse, dict) for evse in value):
+        raise OcpiError(INVALID_PARAMETERS, "evses must be a list of objects")
+    if len(value) > MAX_EVSES:
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"a location may have at most {MAX_EVSES} EVSEs; this one has {len(value)}",
+        )
+    checked = []
+    for body in value:
+        uid = identifier(body.get("uid"), "EVSE uid")
+        checked.append((uid, *_checked_evse(body, now, uid)))
+    uids = [uid for uid, _updated, _body in checked]
+    if len(set(uids)) != len(uids):
+        raise OcpiError(INVALID_PARAMETERS, "two EVSEs of the location have the same uid")
+    return checked
+
+
+def _checked_evse(body: dict[str, Any], now: datetime, uid: str) -> tuple[datetime, dict]:
+    _same(body, "uid", uid)
+    updated = _last_updated(body, now, f"EVSE {uid}: ")
+    _status(body.get("status"))
+    connectors = body.get("connectors") or []
+    if not isinstance(connectors, list) or not all(isinstance(c, dict) for c in connectors):
+        raise OcpiError(INVALID_PARAMETERS, f"EVSE {uid}: connectors must be a list of objects")
+    if len(connectors) > MAX_CONNECTORS:
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"EVSE {uid}: an EVSE may have at most {MAX_CONNECTORS} connectors; "
+            f"this one has {len(connectors)}",
+        )
+    for connector in connectors:
+        _checked_connector(connector, now, str(connector.get("id", "")), required_time=False)
+    return updated, body
+
+
+def _checked_connector(
+    body: dict[str, Any], now: datetime, connector_id: str, *, required_time: bool = True
+) -> datetime | None:
+    identifier(connector_id, "connector id")
+    _same(body, "id", connector_id)
+    if not required_time and "last_updated" not in body:
+        return None  # the spec's own example of an added EVSE has connectors without one
+    return _last_updated(body, now, f"connector {connector_id}: ")
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def _write_evses(
+    session: Session,
+    location: OcpiLocation,
+    evses: list[tuple[str, datetime, dict[str, Any]]],
+    *,
+    now: datetime,
+) -> int:
+    """Store checked EVSEs of a location in bulk (one read, one insert, one update,
+    whatever their number); an EVSE older than the stored one is left as it is. Returns
+    how many were stored."""
+    if not evses:
+        return 0
+    assert location.id is not None
+    stored = {
+        uid: (row_id, status, last_updated)
+        for row_id, uid, status, last_updated in session.exec(
+            select(OcpiEvse.id, OcpiEvse.uid, OcpiEvse.status, OcpiEvse.last_updated).where(
+                OcpiEvse.location_ref_id == location.id,
+                col(OcpiEvse.uid).in_([uid for uid, _updated, _body in evses]),
+            )
+        ).all()
+    }
+    new, changed = [], []
+    for uid, updated, body in evses:
+        status = _status(body.get("status"))
+        if uid not in stored:
+            new.append(
+                {
+                    "location_ref_id": location.id,
+                    "uid": uid,
+                    "status": status,
+                    "data": body,
+                    "last_updated": updated,
+                    "status_changed_at": now,
+                    "received_at": now,
+                }
+            )
+            continue
+        row_id, stored_status, stored_updated = stored[uid]
+        if stored_updated <= updated:
+            values: dict[str, Any] = {
+                "id": row_id,
+                "data": body,
+                "last_updated": updated,
+                "received_at": now,
+            }
+            if stored_status != status:
+                values |= {"status": status, "status_changed_at": now}
+            changed.append(values)
+    if new:
+        session.exec(insert(OcpiEvse), params=new)
+    # Rows that change status and rows that do not differ in columns: one statement each.
+    for group in (
+        [values for values in changed if "status" in values],
+        [values for values in changed if "status" not in values],
+    ):
+        if group:
+            session.exec(update(OcpiEvse), params=group)
+    if changed:
+        _forget_loaded_evses(session, location)
+    return len(new) + len(changed)
+
+
+def _forget_loaded_evses(session: Session, location: OcpiLocation) -> None:
+    """A bulk update goes around the session: EVSE objects it holds are read again."""
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, OcpiEvse) and loaded.location_ref_id == location.id:
+            session.expire(loaded)
+
+
+def _touch(row: OcpiLocation | OcpiEvse, updated: datetime, body: dict[str, Any]) -> None:
+    """A child changed: its parent's last_updated becomes the child's (mod_locations:
+    an EVSE update updates its Location's, a Connector's its EVSE's and Location's)."""
+    if updated > row.last_updated:
+        row.last_updated = updated
+        row.data = {**row.data, "last_updated": body["last_updated"]}
 
 
 def put_location(
-    session: Session, *, party: OcpiParty, location_id: str, body: Any, now: datetime | None = None
+    session: Session,
+    *,
+    party: OcpiParty,
+    location_id: str,
+    body: Any,
+    role: tuple[str, str] | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """Store a whole location with its EVSEs; False when it was older than what we have."""
+    """Store a whole location with its EVSEs; False when it was older than what we have.
+
+    `role` is the owner the address names (the party's own pair when not given)."""
+    now = now or utcnow()
+    role = role or (party.country_code, party.party_id)
     body = _object(body)
-    location_id = _identifier(location_id, "location_id")
-    if str(body.get("id", location_id)) != location_id:
-        raise OcpiError(INVALID_PARAMETERS, "the id in the body is not the one in the address")
-    updated = parse_time(body.get("last_updated"))
-    evses = body.get("evses") or []
-    if not isinstance(evses, list) or not all(isinstance(evse, dict) for evse in evses):
-        raise OcpiError(INVALID_PARAMETERS, "evses must be a list of objects")
+    location_id = identifier(location_id, "location_id")
+    _same(body, "id", location_id)
+    _check_owner_fields(body, role)
+    updated = _last_updated(body, now)
+    evses = _checked_evses(body.get("evses") or [], now)
     location = find_location(session, party, location_id)
+    if location is not None and _location_role(location, party) != role:
+        raise OcpiError(
+            INVALID_PARAMETERS,
+            f"location {location_id} is yours under {'/'.join(_location_role(location, party))}",
+        )
     if location is not None and location.last_updated > updated:
         return False
     fields = {key: value for key, value in body.items() if key != "evses"}
+    fields.setdefault("country_code", role[0])
+    fields.setdefault("party_id", role[1])
     if location is None:
         assert party.id is not None
         location = OcpiLocation(
             party_ref_id=party.id, location_id=location_id, data=fields, last_updated=updated
         )
-        session.add(location)
-        session.flush()
     else:
         location.data, location.last_updated = fields, updated
-        location.received_at = now or utcnow()
-        session.add(location)
-    for evse in evses:
-        _put_evse(session, location, str(evse.get("uid", "")), evse, now=now)
+    location.received_at = now
+    session.add(location)
+    session.flush()
+    _write_evses(session, location, evses, now=now)
     session.flush()
     return True
 
@@ -223,38 +490,22 @@ def put_evse(
     location_id: str,
     evse_uid: str,
     body: Any,
+    role: tuple[str, str] | None = None,
     now: datetime | None = None,
 ) -> bool:
-    location = _location_or_error(session, party, location_id)
-    stored = _put_evse(session, location, evse_uid, _object(body), now=now)
+    now = now or utcnow()
+    role = role or (party.country_code, party.party_id)
+    body = _object(body)
+    uid = identifier(evse_uid, "EVSE uid")
+    updated, body = _checked_evse(body, now, uid)
+    location = _location_or_error(session, party, role, location_id)
+    stored = _write_evses(session, location, [(uid, updated, body)], now=now) > 0
+    if stored:
+        _touch(location, updated, body)
+        location.received_at = now
+        session.add(location)
     session.flush()
     return stored
-
-
-def _put_evse(
-    session: Session,
-    location: OcpiLocation,
-    uid: str,
-    body: dict[str, Any],
-    *,
-    now: datetime | None,
-) -> bool:
-    uid = _identifier(uid, "EVSE uid")
-    if str(body.get("uid", uid)) != uid:
-        raise OcpiError(INVALID_PARAMETERS, "the uid in the body is not the one in the address")
-    updated = parse_time(body.get("last_updated"))
-    status = _status(body.get("status"))
-    evse = find_evse(session, location, uid)
-    if evse is not None and evse.last_updated > updated:
-        return False
-    if evse is None:
-        assert location.id is not None
-        evse = OcpiEvse(location_ref_id=location.id, uid=uid, last_updated=updated)
-    _set_status(evse, status, now=now)
-    evse.data, evse.last_updated = body, updated
-    evse.received_at = now or utcnow()
-    session.add(evse)
-    return True
 
 
 def put_connector(
@@ -265,17 +516,22 @@ def put_connector(
     evse_uid: str,
     connector_id: str,
     body: Any,
+    role: tuple[str, str] | None = None,
     now: datetime | None = None,
 ) -> bool:
+    now = now or utcnow()
+    role = role or (party.country_code, party.party_id)
     body = _object(body)
-    if not connector_id or len(connector_id) > MAX_CONNECTOR_ID:
-        raise OcpiError(INVALID_PARAMETERS, "connector id must be 1 to 36 characters")
-    if str(body.get("id", connector_id)) != connector_id:
-        raise OcpiError(INVALID_PARAMETERS, "the id in the body is not the one in the address")
-    updated = parse_time(body.get("last_updated"))
-    evse = _evse_or_error(session, _location_or_error(session, party, location_id), evse_uid)
+    updated = _checked_connector(body, now, connector_id)
+    assert updated is not None
+    location = _location_or_error(session, party, role, location_id)
+    evse = _evse_or_error(session, location, evse_uid)
     connectors, index = _connectors(evse, connector_id)
     if index is None:
+        if len(connectors) >= MAX_CONNECTORS:
+            raise OcpiError(
+                INVALID_PARAMETERS, f"an EVSE may have at most {MAX_CONNECTORS} connectors"
+            )
         connectors.append(body)
     else:
         stored = connectors[index].get("last_updated")
@@ -283,10 +539,24 @@ def put_connector(
             return False
         connectors[index] = body
     evse.data = {**evse.data, "connectors": connectors}
-    evse.received_at = now or utcnow()
-    session.add(evse)
-    session.flush()
+    _touched_by_connector(session, location, evse, updated, body, now=now)
     return True
+
+
+def _touched_by_connector(
+    session: Session,
+    location: OcpiLocation,
+    evse: OcpiEvse,
+    updated: datetime,
+    body: dict[str, Any],
+    *,
+    now: datetime,
+) -> None:
+    _touch(evse, updated, body)
+    _touch(location, updated, body)
+    evse.received_at = location.received_at = now
+    session.add_all([evse, location])
+    session.flush()
 
 
 # --- PATCH -----------------------------------------------------------------------------
@@ -300,45 +570,55 @@ def patch_object(
     evse_uid: str | None = None,
     connector_id: str | None = None,
     body: Any,
+    role: tuple[str, str] | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Change some fields of a location, EVSE or connector; `last_updated` is required."""
+    now = now or utcnow()
+    role = role or (party.country_code, party.party_id)
     body = _object(body)
-    updated = parse_time(body.get("last_updated"))
-    location = _location_or_error(session, party, location_id)
+    updated = _last_updated(body, now)
+    location = _location_or_error(session, party, role, location_id)
     if evse_uid is None:
+        _same(body, "id", location_id)
+        _check_owner_fields(body, role)
+        evses = _checked_evses(body["evses"], now) if "evses" in body else []
         if location.last_updated > updated:
             return False
         changes = {key: value for key, value in body.items() if key != "evses"}
         location.data = {**location.data, **changes}
-        location.last_updated = updated
-        location.received_at = now or utcnow()
+        location.last_updated, location.received_at = updated, now
         session.add(location)
-        for evse in body.get("evses") or []:
-            if isinstance(evse, dict):
-                _put_evse(session, location, str(evse.get("uid", "")), evse, now=now)
+        _write_evses(session, location, evses, now=now)
         session.flush()
         return True
     evse = _evse_or_error(session, location, evse_uid)
     if connector_id is None:
+        _same(body, "uid", evse_uid)
+        status = _status(body["status"]) if "status" in body else None
+        if "connectors" in body:
+            _checked_evse({**evse.data, **body}, now, evse_uid)
         if evse.last_updated > updated:
             return False
-        if "status" in body:
-            _set_status(evse, _status(body["status"]), now=now)
+        if status is not None and evse.status != status:
+            evse.status, evse.status_changed_at = status, now
         evse.data = {**evse.data, **body}
-        evse.last_updated = updated
-    else:
-        connectors, index = _connectors(evse, connector_id)
-        if index is None:
-            raise OcpiError(UNKNOWN_LOCATION, f"unknown connector {connector_id}", http_status=404)
-        stored = connectors[index].get("last_updated")
-        if stored and parse_time(stored) > updated:
-            return False
-        connectors[index].update(body)
-        evse.data = {**evse.data, "connectors": connectors}
-    evse.received_at = now or utcnow()
-    session.add(evse)
-    session.flush()
+        evse.last_updated, evse.received_at = updated, now
+        _touch(location, updated, body)
+        location.received_at = now
+        session.add_all([evse, location])
+        session.flush()
+        return True
+    _same(body, "id", connector_id)
+    connectors, index = _connectors(evse, connector_id)
+    if index is None:
+        raise OcpiError(UNKNOWN_LOCATION, f"unknown connector {connector_id}", http_status=404)
+    stored = connectors[index].get("last_updated")
+    if stored and parse_time(stored) > updated:
+        return False
+    connectors[index].update(body)
+    evse.data = {**evse.data, "connectors": connectors}
+    _touched_by_connector(session, location, evse, updated, body, now=now)
     return True
 
 
@@ -347,57 +627,3 @@ def _status(value: Any) -> EvseStatus:
         return EvseStatus(value)
     except ValueError:
         raise OcpiError(INVALID_PARAMETERS, f"unknown EVSE status {value!r}") from None
-
-
-def _set_status(evse: OcpiEvse, status: EvseStatus, *, now: datetime | None) -> None:
-    if evse.status != status:
-        evse.status = status
-        evse.status_changed_at = now or utcnow()
-
-
-# --- Credentials (credentials.asciidoc): the operator registers with the token we gave --
-
-
-def register(
-    session: Session, *, party: OcpiParty, body: Any, update: bool
-) -> tuple[OcpiParty, str]:
-    """Take the operator's credentials (their token for us to call them, their versions
-    URL, their roles) and hand out a new token for them to call us with; the token
-    they used until now stops working. Returns the party and the new token."""
-    body = _object(body)
-    token, url, roles = body.get("token"), body.get("url"), body.get("roles")
-    if not isinstance(token, str) or not token or len(token) > 64:
-        raise OcpiError(INVALID_PARAMETERS, "token must be a string of 1 to 64 characters")
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 500:
-        raise OcpiError(INVALID_PARAMETERS, "url must be the versions URL (http or https)")
-    if not isinstance(roles, list) or not roles or not all(isinstance(r, dict) for r in roles):
-        raise OcpiError(INVALID_PARAMETERS, "roles must be a list of credentials roles")
-    if not any(
-        (str(role.get("country_code", "")).upper(), str(role.get("party_id", "")).upper())
-        == (party.country_code, party.party_id)
-        for role in roles
-    ):
-        raise OcpiError(
-            INVALID_PARAMETERS,
-            f"no role for {party.country_code}/{party.party_id}, the party of this token",
-        )
-    if party.registered and not update:
-        raise OcpiError(CLIENT_ERROR, "already registered: use PUT", http_status=405)
-    if not party.registered and update:
-        raise OcpiError(CLIENT_ERROR, "not registered yet: use POST", http_status=405)
-    ours = new_token()
-    party.remote_token, party.versions_url, party.roles = token, url, roles
-    party.token_hash, party.registered = hash_token(ours), True
-    party.last_contact_at = utcnow()
-    session.add(party)
-    session.flush()
-    return party, ours
-
-
-def unregister(session: Session, *, party: OcpiParty) -> None:
-    """The operator ends the registration: its token stops working."""
-    if not party.registered:
-        raise OcpiError(CLIENT_ERROR, "not registered", http_status=405)
-    party.registered, party.active, party.remote_token = False, False, ""
-    session.add(party)
-    session.flush()

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from facilities.charging.client import OcpiClient, OcpiClientError
 from facilities.charging.connect import OUR_COUNTRY_CODE, OUR_PARTY_ID, endpoint_url
 from facilities.charging.models import OcpiParty
-from facilities.charging.ocpi import OcpiError, put_location
+from facilities.charging.ocpi import OcpiError, party_roles, put_location
 from facilities.core.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,14 @@ class PullResult:
     refused: list[str] = field(default_factory=list)  # "LOC1: why", for the log and staff
 
 
+@dataclass
+class PullRound:
+    """What one round of pulls did: locations stored, and "operator: why" per failure."""
+
+    stored: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
 def due_parties(session: Session, *, now: datetime) -> list[OcpiParty]:
     return list(
         session.exec(
@@ -60,14 +68,16 @@ def due_parties(session: Session, *, now: datetime) -> list[OcpiParty]:
     )
 
 
-def pull_due_parties(session: Session, *, now: datetime, client: OcpiClient | None = None) -> int:
-    """Pull every party whose turn it is; returns the locations stored. Commits per party.
+def pull_due_parties(
+    session: Session, *, now: datetime, client: OcpiClient | None = None
+) -> PullRound:
+    """Pull every party whose turn it is. Commits per party.
 
     A party that fails is retried later (backing off) and does not stop the others.
     """
     own_client = client is None
     client = client or OcpiClient()
-    stored = 0
+    done = PullRound()
     try:
         for party in due_parties(session, now=now):
             if not _claim(session, party=party, now=now):
@@ -77,16 +87,17 @@ def pull_due_parties(session: Session, *, now: datetime, client: OcpiClient | No
                 result = pull_party(session, party=party, now=now, client=client)
             except OcpiClientError as error:
                 _failed(party, error.message, now=now)
+                done.failed.append(f"{party.name}: {party.last_pull_error}")
                 log.warning("pulling locations of %s failed: %s", party.name, error.message)
             else:
                 _pulled(party, result, now=now)
-                stored += result.stored
+                done.stored += result.stored
             session.add(party)
             session.commit()
     finally:
         if own_client:
             client.close()
-    return stored
+    return done
 
 
 def _claim(session: Session, *, party: OcpiParty, now: datetime) -> bool:
@@ -113,7 +124,7 @@ def pull_party(
     """
     locations = _read_pages(party, client=client)
     result = PullResult(received=len(locations))
-    owners = _owners(party)
+    owners = party_roles(party)
     with session.begin_nested():
         for body in locations:
             location_id = str(body.get("id", "")) if isinstance(body, dict) else ""
@@ -124,7 +135,12 @@ def pull_party(
             try:
                 with session.begin_nested():
                     stored = put_location(
-                        session, party=party, location_id=location_id, body=body, now=now
+                        session,
+                        party=party,
+                        location_id=location_id,
+                        body=body,
+                        role=owner or (party.country_code, party.party_id),
+                        now=now,
                     )
             except OcpiError as error:
                 result.refused.append(f"{location_id or '?'}: {error.message}")
@@ -161,17 +177,6 @@ def _read_pages(party: OcpiParty, *, client: OcpiClient) -> list[Any]:
         locations.extend(answer.data)
         next_url, params = answer.next_url, None  # the next link carries the filters
     raise OcpiClientError(f"More than {MAX_PAGES} pages of locations: stopped")
-
-
-def _owners(party: OcpiParty) -> set[tuple[str, str]]:
-    """The country code and party id pairs the party may send locations of: its roles'."""
-    owners = {(party.country_code, party.party_id)}
-    for role in party.roles:
-        if isinstance(role, dict):
-            owners.add(
-                (str(role.get("country_code", "")).upper(), str(role.get("party_id", "")).upper())
-            )
-    return owners
 
 
 def _owner(body: dict[str, Any]) -> tuple[str, str] | None:

@@ -10,7 +10,14 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
 from facilities.accounts.models import User
-from facilities.charging.models import Charger, ChargerFault, ChargerLifecycle
+from facilities.charging.models import (
+    Charger,
+    ChargerFault,
+    ChargerLifecycle,
+    OcpiEvse,
+    OcpiLocation,
+    OcpiParty,
+)
 from facilities.core import audit
 from facilities.core.errors import ValidationFailed
 from facilities.park.models import Building
@@ -48,6 +55,8 @@ class ChargerForm(BaseModel):
     power_kw: float = Field(ge=1, le=1000)
     connectors: list[str] = Field(default_factory=list)
     operator: str = Field(default="", max_length=200)
+    # None: the party that has sent this EVSE, when only one has
+    ocpi_party_ref_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     ocpi_location_id: str = Field(default="", max_length=36)
     ocpi_evse_uid: str = Field(default="", max_length=36)
     lifecycle: ChargerLifecycle = ChargerLifecycle.planned
@@ -67,6 +76,11 @@ class ChargerForm(BaseModel):
     def one_line(cls, value: Any) -> Any:
         return clean_one_line(value) if isinstance(value, str) else value
 
+    @field_validator("ocpi_party_ref_id", mode="before")
+    @classmethod
+    def no_party(cls, value: Any) -> Any:
+        return None if value == "" else value
+
     @field_validator("code", mode="after")
     @classmethod
     def upper_code(cls, value: str) -> str:
@@ -82,6 +96,7 @@ def _snapshot(charger: Charger) -> dict[str, Any]:
         "power_kw": charger.power_kw,
         "connectors": list(charger.connectors),
         "operator": charger.operator,
+        "ocpi_party_ref_id": charger.ocpi_party_ref_id,
         "ocpi_location_id": charger.ocpi_location_id,
         "ocpi_evse_uid": charger.ocpi_evse_uid,
         "lifecycle": charger.lifecycle.value,
@@ -90,7 +105,9 @@ def _snapshot(charger: Charger) -> dict[str, Any]:
 
 
 def _check(session: Session, data: ChargerForm, *, charger: Charger | None) -> int | None:
-    """Raise ValidationFailed with messages per field; return the request's id."""
+    """Raise ValidationFailed with messages per field; return the request's id.
+
+    Completes `data.ocpi_party_ref_id` when it was left to be found."""
     errors: dict[str, Any] = {}
     if session.get(Building, data.building_id) is None:
         errors["building_id"] = _l("Choose one of the buildings.")
@@ -105,9 +122,20 @@ def _check(session: Session, data: ChargerForm, *, charger: Charger | None) -> i
         errors["connectors"] = _l("Choose at least one connector.")
     if bool(data.ocpi_location_id) != bool(data.ocpi_evse_uid):
         errors["ocpi_evse_uid"] = _l("Give both the OCPI location id and the EVSE uid, or neither.")
-    elif data.ocpi_evse_uid:
+    elif not data.ocpi_evse_uid:
+        data.ocpi_party_ref_id = None
+    else:
+        if data.ocpi_party_ref_id is None:
+            data.ocpi_party_ref_id = _party_that_sent(
+                session, data.ocpi_location_id, data.ocpi_evse_uid
+            )
+        if data.ocpi_party_ref_id is None or session.get(OcpiParty, data.ocpi_party_ref_id) is None:
+            errors["ocpi_party_ref_id"] = _l(
+                "Choose the operator: none or several have sent this EVSE."
+            )
         same = session.exec(
             select(Charger).where(
+                Charger.ocpi_party_ref_id == data.ocpi_party_ref_id,
                 Charger.ocpi_location_id == data.ocpi_location_id,
                 Charger.ocpi_evse_uid == data.ocpi_evse_uid,
             )
@@ -128,11 +156,28 @@ def _check(session: Session, data: ChargerForm, *, charger: Charger | None) -> i
     return request_id
 
 
+def _party_that_sent(session: Session, location_id: str, evse_uid: str) -> int | None:
+    """The party that has sent this location id and EVSE uid, if exactly one has."""
+    parties = session.exec(
+        select(OcpiLocation.party_ref_id)
+        .join(OcpiEvse, col(OcpiEvse.location_ref_id) == OcpiLocation.id)
+        .where(OcpiLocation.location_id == location_id, OcpiEvse.uid == evse_uid)
+        .limit(2)
+    ).all()
+    return parties[0] if len(parties) == 1 else None
+
+
+def operator_choices(session: Session) -> list[OcpiParty]:
+    """The parties a charger can be mapped to, for the form."""
+    return list(session.exec(select(OcpiParty).order_by(col(OcpiParty.name))).all())
+
+
 def _apply(charger: Charger, data: ChargerForm, request_id: int | None) -> None:
     charger.building_id, charger.code, charger.name = data.building_id, data.code, data.name
     charger.location_note, charger.power_kw = data.location_note, data.power_kw
     charger.connectors = [value for value in CONNECTOR_TYPES if value in data.connectors]
     charger.operator = data.operator
+    charger.ocpi_party_ref_id = data.ocpi_party_ref_id
     charger.ocpi_location_id, charger.ocpi_evse_uid = data.ocpi_location_id, data.ocpi_evse_uid
     charger.lifecycle, charger.request_id = data.lifecycle, request_id
 
@@ -178,12 +223,19 @@ def change_charger(session: Session, *, actor: User, charger: Charger, data: Cha
 
 
 def map_evse(
-    session: Session, *, actor: User, charger: Charger, location_id: str, evse_uid: str
+    session: Session,
+    *,
+    actor: User,
+    charger: Charger,
+    party_id: int | None,
+    location_id: str,
+    evse_uid: str,
 ) -> None:
     """Point a charger at an EVSE an operator sent (from the list of unmapped ones)."""
     data = ChargerForm.model_validate(
         {
             **_snapshot(charger),
+            "ocpi_party_ref_id": party_id,
             "ocpi_location_id": location_id,
             "ocpi_evse_uid": evse_uid,
             "request_reference": _reference(session, charger.request_id),

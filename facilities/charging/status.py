@@ -95,6 +95,7 @@ def charger_states(
         .outerjoin(
             OcpiLocation,
             and_(
+                col(OcpiLocation.party_ref_id) == Charger.ocpi_party_ref_id,
                 col(OcpiLocation.location_id) == Charger.ocpi_location_id,
                 col(Charger.ocpi_location_id) != "",
             ),
@@ -108,7 +109,7 @@ def charger_states(
             ),
         )
         .outerjoin(ServiceRequest, col(ServiceRequest.id) == Charger.request_id)
-        .order_by(col(Building.name), col(Charger.code), col(OcpiEvse.last_updated).desc())
+        .order_by(col(Building.name), col(Charger.code))
     )
     if building_id is not None:
         statement = statement.where(col(Charger.building_id) == building_id)
@@ -119,8 +120,6 @@ def charger_states(
     states: dict[int, ChargerState] = {}
     for charger, building, evse, last_contact, request in session.exec(statement).all():
         assert charger.id is not None
-        if charger.id in states:
-            continue  # the same location id from two operators: the newest EVSE wins
         heard = [evse.received_at if evse else None, last_contact]
         heard_at = max((moment for moment in heard if moment is not None), default=None)
         stale = evse is not None and (heard_at is None or now - heard_at > stale_after)
@@ -140,6 +139,7 @@ def charger_states(
 def unmapped_evses(session: Session) -> list[tuple[OcpiEvse, OcpiLocation, OcpiParty]]:
     """EVSEs operators have sent that no charger of ours points at: for admins to map."""
     mapped = select(Charger.id).where(
+        col(Charger.ocpi_party_ref_id) == OcpiLocation.party_ref_id,
         col(Charger.ocpi_evse_uid) == OcpiEvse.uid,
         col(Charger.ocpi_location_id) == OcpiLocation.location_id,
     )

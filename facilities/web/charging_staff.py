@@ -43,6 +43,7 @@ from facilities.charging.registry import (
     change_charger,
     form_values,
     map_evse,
+    operator_choices,
 )
 from facilities.charging.reports import PROBLEM_LABELS
 from facilities.charging.status import charger_states, unmapped_evses
@@ -132,6 +133,7 @@ def _form_page(*, charger: Charger | None, form: dict, errors: dict, status: int
             buildings=buildings(db),
             connector_types=CONNECTOR_TYPES,
             connector_labels=CONNECTOR_LABELS,
+            ocpi_parties=operator_choices(db),
             lifecycles=list(ChargerLifecycle),
             faults=faults,
             reports=reports,
@@ -210,6 +212,7 @@ def edit_charger(code: str):
 def map_charger():
     db = get_session()
     charger = by_code(db, request.form.get("charger", ""))
+    party_id = request.form.get("party_id", "")
     location_id = request.form.get("location_id", "")[:36]
     evse_uid = request.form.get("evse_uid", "")[:36]
     if charger is None:
@@ -217,7 +220,12 @@ def map_charger():
         return redirect(url_for("charging_staff.chargers_page") + "#unmapped")
     try:
         map_evse(
-            db, actor=current_user, charger=charger, location_id=location_id, evse_uid=evse_uid
+            db,
+            actor=current_user,
+            charger=charger,
+            party_id=int(party_id) if party_id.isdigit() else None,
+            location_id=location_id,
+            evse_uid=evse_uid,
         )
     except (ValidationFailed, ValueError) as failure:
         db.rollback()

@@ -48,11 +48,15 @@ class FakeOperator:
     has_locations_sender: bool = True
     locations: list[dict[str, Any]] = field(default_factory=list)
     # How the Locations sender fails: None, "500", "envelope" (status 2001 in an HTTP 200),
-    # "not-json", or "other-host" (its next page link names another host).
+    # "not-json", "deep" (JSON nested past any parser's recursion), or "other-host" (its next
+    # page link names another host).
     failure: str | None = None
     received: list[Received] = field(default_factory=list)
     callbacks: list[int] = field(default_factory=list)  # HTTP statuses of calls to us
     token_b: str | None = None  # ours, once we registered
+    # Tokens it accepts besides A and C: the one it gives us when it registers with us.
+    tokens: tuple[str, ...] = ()
+    more_roles: list[dict[str, Any]] = field(default_factory=list)  # in its credentials
     locations_path: str = LOCATIONS_PATH
 
     def __post_init__(self) -> None:
@@ -148,7 +152,7 @@ def _handler(operator: FakeOperator) -> type[BaseHTTPRequestHandler]:
             )
             # Token A opens versions and credentials until we register; token C after.
             registered = operator.token_b is not None
-            allowed = {TOKEN_C} if registered else {TOKEN_A}
+            allowed = ({TOKEN_C} if registered else {TOKEN_A}) | set(operator.tokens)
             if token not in allowed:
                 return self._send(401, envelope(status_code=2000, message="Unknown token"))
             if (method, url.path) == ("GET", "/ocpi/versions"):
@@ -201,7 +205,8 @@ def _handler(operator: FakeOperator) -> type[BaseHTTPRequestHandler]:
                                 "country_code": operator.country_code,
                                 "party_id": operator.party_id,
                                 "business_details": {"name": operator.name},
-                            }
+                            },
+                            *operator.more_roles,
                         ],
                     }
                 ),
@@ -212,6 +217,9 @@ def _handler(operator: FakeOperator) -> type[BaseHTTPRequestHandler]:
                 return self._send_raw(500, b"Internal Server Error", "text/plain")
             if operator.failure == "not-json":
                 return self._send_raw(200, b"<html>maintenance</html>", "text/html")
+            if operator.failure == "deep":
+                deep = b"[" * 100_000 + b"]" * 100_000
+                return self._send_raw(200, deep, "application/json")
             if operator.failure == "envelope":
                 return self._send(200, envelope(status_code=2001, message="Invalid parameters"))
             matching = [

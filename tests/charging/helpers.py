@@ -58,7 +58,9 @@ def mapped_charger(db, *, status: str = "AVAILABLE", at: datetime = T0, **fields
     }
     ocpi.put_location(db, party=party, location_id="LOC1", body=location, now=at)
     party.last_contact_at = at
-    charger = factories.charger(db, ocpi_location_id="LOC1", ocpi_evse_uid="1", **fields)
+    charger = factories.charger(
+        db, ocpi_party_ref_id=party.id, ocpi_location_id="LOC1", ocpi_evse_uid="1", **fields
+    )
     db.commit()
     return charger
 

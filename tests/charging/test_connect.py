@@ -90,6 +90,25 @@ def test_the_handshake_keeps_their_token_and_endpoints_and_lets_them_in_with_our
     assert pushed.status_code == 200, pushed.get_json()
 
 
+def test_they_push_for_every_cpo_role_their_credentials_name(db, client, operator, base_url):
+    operator.more_roles = [
+        {"role": "CPO", "country_code": "FI", "party_id": "KL2", "business_details": {}},
+        {"role": "EMSP", "country_code": "FI", "party_id": "KLM", "business_details": {}},
+    ]
+    _connect(db, operator, base_url)
+    token_b = operator.token_b or ""
+
+    second = location(1, "2026-11-29T10:00:00Z", party_id="KL2")
+    pushed = client.put("/ocpi/2.2.1/locations/FI/KL2/LOC1", json=second, headers=auth(token_b))
+    assert pushed.status_code == 200, pushed.get_json()
+    as_emsp = client.put(
+        "/ocpi/2.2.1/locations/FI/KLM/LOC1",
+        json=second | {"party_id": "KLM"},
+        headers=auth(token_b),
+    )
+    assert as_emsp.status_code == 403
+
+
 def test_a_wrong_token_a_is_a_clear_error_and_nothing_is_stored(db, operator, base_url):
     with pytest.raises(OcpiClientError) as refused:
         _connect(db, operator, base_url, token_a="not-their-token")
@@ -111,6 +130,19 @@ def test_when_they_cannot_call_us_back_nothing_is_stored(db, operator):
         _connect(db, operator, nowhere)
 
     assert _parties(db) == [] and operator.token_b is None
+
+
+def test_an_operator_answering_with_another_partys_role_is_refused(db, operator, base_url):
+    other, _token = ocpi.add_party(db, name="Pohjolan Reitti", country_code="FI", party_id="PRB")
+    other.roles = [{"role": "CPO", "country_code": "FI", "party_id": "KLO"}]
+    db.commit()
+
+    with pytest.raises(
+        OcpiClientError, match="Their credentials name FI/KLO: another party's role"
+    ):
+        _connect(db, operator, base_url)
+
+    assert [party.party_id for party in _parties(db)] == ["PRB"]
 
 
 def test_an_operator_without_ocpi_2_2_1_is_refused_before_our_post(db, base_url):

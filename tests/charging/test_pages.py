@@ -253,3 +253,54 @@ def test_a_fault_request_names_its_charger_for_the_public_and_staff(app, client,
     sign_in(client, staff.email)
     staff_page = _text(client.get(f"/staff/requests/{reference}"))
     assert f'href="/staff/chargers/{charger.code}"' in staff_page
+
+
+def test_staff_map_a_charger_to_one_operators_evse_when_two_sent_the_same_ids(
+    app, client, db, signed_in
+):
+    from datetime import timedelta
+
+    from facilities.accounts.models import Role
+    from facilities.charging import ocpi
+    from facilities.charging.models import EvseStatus
+    from facilities.charging.status import charger_states
+    from tests.charging.fake_operator import location
+
+    klo, _ = ocpi.add_party(db, name="Kemin Lataus", country_code="FI", party_id="KLO")
+    prb, _ = ocpi.add_party(db, name="Pohjolan Reitti", country_code="FI", party_id="PRB")
+    ocpi.put_location(db, party=klo, location_id="LOC1", body=location(1, "2026-11-29T10:00:00Z"))
+    newer = location(1, "2026-11-30T10:00:00Z", status="OUTOFORDER", party_id="PRB")
+    ocpi.put_location(db, party=prb, location_id="LOC1", body=newer)
+    building = factories.building(db)
+    db.commit()
+    signed_in(Role.staff, preferred_language="en")
+    token = csrf_token(client, "/staff/chargers/new")
+    form = {
+        "csrf_token": token,
+        "code": "SEN-9",
+        "name": "Sensori 9",
+        "building_id": str(building.id),
+        "power_kw": "22",
+        "connectors": ["IEC_62196_T2"],
+        "lifecycle": "operational",
+        "ocpi_location_id": "LOC1",
+        "ocpi_evse_uid": "1-1",
+        "ocpi_party_ref_id": "",
+    }
+    refused = client.post("/staff/chargers/new", data=form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Choose the operator: none or several have sent this EVSE." in page
+    assert f'<option value="{klo.id}">Kemin Lataus (FI/KLO)</option>' in page
+
+    saved = client.post("/staff/chargers/new", data={**form, "ocpi_party_ref_id": str(klo.id)})
+    assert saved.status_code == 302
+    charger = db.exec(select(Charger).where(Charger.code == "SEN-9")).one()
+    assert charger.ocpi_party_ref_id == klo.id
+    (state,) = charger_states(db, stale_after=timedelta(days=3650), charger_id=charger.id)
+    assert state.evse is not None and state.evse.status is EvseStatus.AVAILABLE  # KLO's
+
+    # PRB's EVSE 1-1 stays unmapped, offered with its own party; KLO's is mapped.
+    page = _text(client.get("/staff/chargers"))
+    assert page.count('name="evse_uid" value="1-1"') == 1
+    assert f'name="party_id" value="{prb.id}"' in page

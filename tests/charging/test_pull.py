@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from facilities.charging import ocpi
 from facilities.charging.models import EvseStatus, OcpiEvse, OcpiLocation, OcpiParty
-from facilities.charging.pull import backoff, pull_due_parties
+from facilities.charging.pull import PullRound, backoff, pull_due_parties
 from facilities.cli import cli
 from facilities.core.jobs import run_job
 from facilities.core.models import JobRun
@@ -67,7 +67,7 @@ def _locations(db, party: OcpiParty) -> dict[str, OcpiLocation]:
 def test_a_pull_follows_every_page_and_stores_the_locations_with_their_evses(db, operator):
     party = _party(db, operator)
 
-    assert pull_due_parties(db, now=NOW) == 5
+    assert pull_due_parties(db, now=NOW).stored == 5
 
     stored = _locations(db, party)
     assert sorted(stored) == ["LOC1", "LOC2", "LOC3", "LOC4", "LOC5"]
@@ -97,7 +97,7 @@ def test_the_next_pull_asks_only_for_what_changed_since_the_last_one(db, operato
     operator.locations[1] = location(2, "2026-11-29T10:30:00Z", status="CHARGING")
     operator.locations.append(location(6, "2026-11-29T10:31:00Z"))
 
-    assert pull_due_parties(db, now=NOW + timedelta(hours=1)) == 2
+    assert pull_due_parties(db, now=NOW + timedelta(hours=1)).stored == 2
 
     (request,) = operator.location_requests()
     # The start of the previous pull, less a minute for clocks that differ a little.
@@ -120,7 +120,7 @@ def test_an_older_location_from_the_sender_does_not_overwrite_a_newer_one(db, op
     )
     db.commit()
 
-    assert pull_due_parties(db, now=NOW) == 4
+    assert pull_due_parties(db, now=NOW).stored == 4
 
     stored = _locations(db, party)
     assert stored["LOC1"].last_updated == datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -135,7 +135,7 @@ def test_invalid_or_foreign_locations_are_left_out_and_the_rest_stored(db, opera
     broken["evses"][1]["status"] = "EXPLODED"  # its first EVSE is fine: none of it is kept
     operator.locations += [broken, location(7, YESTERDAY, party_id="XYZ")]
 
-    assert pull_due_parties(db, now=NOW) == 5
+    assert pull_due_parties(db, now=NOW).stored == 5
 
     assert sorted(_locations(db, party)) == ["LOC1", "LOC2", "LOC3", "LOC4", "LOC5"]
     assert not db.exec(select(OcpiEvse).where(OcpiEvse.uid == "6-1")).first()
@@ -152,6 +152,7 @@ def test_invalid_or_foreign_locations_are_left_out_and_the_rest_stored(db, opera
         ("500", "HTTP 500 Internal Server Error"),
         ("envelope", "OCPI status 2001 (Invalid parameters)"),
         ("not-json", "the answer is not JSON, not an OCPI envelope"),
+        ("deep", "the answer is not JSON, not an OCPI envelope"),
         ("other-host", "Their next page is on another host: http://localhost:"),
     ],
 )
@@ -164,7 +165,9 @@ def test_a_failing_operator_backs_off_and_the_others_are_still_pulled(db, operat
         bad = _party(db, failing)
         good = _party(db, operator)
 
-        assert pull_due_parties(db, now=NOW) == 5
+        done = pull_due_parties(db, now=NOW)
+        assert done.stored == 5
+        assert done.failed == [f"{failing.name}: {db.get(OcpiParty, bad.id).last_pull_error}"]
 
         db.refresh(bad)
         assert bad.pull_failures == 1 and bad.next_pull_at == NOW + timedelta(minutes=1)
@@ -183,7 +186,7 @@ def test_a_failing_operator_backs_off_and_the_others_are_still_pulled(db, operat
         assert bad.next_pull_at == NOW + timedelta(minutes=1) + timedelta(minutes=2)
 
         failing.failure = None
-        assert pull_due_parties(db, now=NOW + timedelta(minutes=3)) == 3
+        assert pull_due_parties(db, now=NOW + timedelta(minutes=3)).stored == 3
         db.refresh(bad)
         assert (bad.pull_failures, bad.next_pull_at, bad.last_pull_error) == (0, None, "")
         assert bad.pulled_until == NOW + timedelta(minutes=3)
@@ -201,7 +204,7 @@ def test_only_registered_active_pulled_parties_whose_turn_it_is_are_pulled(db, o
         second.token_b = third.token_b = "registered"
         _party(db, second, active=False)
         _party(db, third, next_pull_at=NOW + timedelta(minutes=5))
-        assert pull_due_parties(db, now=NOW) == 0
+        assert pull_due_parties(db, now=NOW) == PullRound()
         assert not operator.received and not second.received and not third.received
 
 
@@ -240,6 +243,21 @@ def test_facilities_ocpi_pull_runs_the_job_and_says_how_each_operator_fared(
     db.exec(update(OcpiParty).values(next_pull_at=None))  # its turn again
     db.commit()
     failed = CliRunner().invoke(cli, ["ocpi", "pull"], env=env)
-    assert failed.exit_code == 0, failed.output
+    assert failed.exit_code == 1, failed.output  # the run failed, and says so
     assert "pulling failed (1 in a row), next try at" in failed.output
     assert "HTTP 500" in failed.output and TOKEN_C not in failed.output
+    assert failed.output.strip().endswith("pull-ocpi-locations: failed, 0 locations stored")
+
+
+def test_a_failed_pull_is_recorded_as_a_failed_job_run_naming_the_operator(app, db, operator):
+    _party(db, operator)
+    operator.failure = "500"
+
+    run = run_job(app, JOBS_BY_ID["pull-ocpi-locations"], holder="test", now=NOW)
+
+    assert run.outcome == "failed"
+    assert "1 operator(s) failed" in run.detail and "Kemin Lataus Oy: GET" in run.detail
+    assert "HTTP 500" in run.detail and TOKEN_C not in run.detail
+    db.expire_all()
+    (party,) = db.exec(select(OcpiParty)).all()
+    assert party.pull_failures == 1  # kept although the run failed
