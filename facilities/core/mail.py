@@ -7,6 +7,7 @@ import logging
 import re
 import smtplib
 from email.message import EmailMessage
+from email.policy import SMTP, EmailPolicy
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
@@ -35,8 +36,43 @@ def message_id(item: Outbox, *, sender: str) -> str:
     return f"<outbox.{item.id}.{digest}@{domain.lower()}>"
 
 
+# Headers whose values are lists of <URL>s (RFC 2369): a mail program reads them raw, so
+# an encoded word, which Python folds a long URL into, hides the URL from it.
+URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-help", "list-post"})
+_BETWEEN_ENTRIES = re.compile(r"(?<=>)\s*,\s*(?=<)")
+
+
+class _MailPolicy(EmailPolicy):
+    """SMTP's policy, but URL headers go out as written: folded only between their
+    entries, never encoded."""
+
+    def fold(self, name: str, value: str) -> str:
+        return self._as_written(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        written = self._as_written(name, value)
+        return written.encode("ascii") if written else super().fold_binary(name, value)
+
+    def _as_written(self, name: str, value: str) -> str | None:
+        text = " ".join(str(value).split())
+        if name.lower() not in URL_HEADERS or not text.isascii():
+            return None
+        first, *others = _BETWEEN_ENTRIES.split(text)
+        lines = [f"{name}: {first}"]  # a long URL stays whole: lines may have 998 octets
+        for entry in others:
+            if len(lines[-1]) + 2 + len(entry) > self.max_line_length:
+                lines[-1] += ","
+                lines.append(f" {entry}")
+            else:
+                lines[-1] += f", {entry}"
+        return self.linesep.join(lines) + self.linesep
+
+
+POLICY = _MailPolicy(linesep=SMTP.linesep)
+
+
 def build_message(item: Outbox, *, sender: str) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = item.recipient
     message["Subject"] = " ".join(item.subject.split())  # a header is one line

@@ -95,6 +95,9 @@ def test_nothing_is_sent_before_the_address_confirms_then_updates_arrive(
     # RFC 8058 headers on the message the SMTP server received
     assert update_mail["List-Unsubscribe"] == f"<{unsubscribe_url}>"
     assert update_mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw = handler.raw[-1]  # as mail programs read it: the URL itself, not an encoded word
+    assert f"\r\nList-Unsubscribe: <{unsubscribe_url}>\r\n".encode() in raw
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
 
 
 def _confirmed(
