@@ -55,7 +55,7 @@ from facilities.core.models import utcnow
 from facilities.extensions import limiter, login_manager
 from facilities.park.models import Tenant
 from facilities.settings import get_settings
-from facilities.web.access import public, signed_in
+from facilities.web.access import no_typed_address, public, recipient_key, signed_in
 from facilities.web.caching import kept_in_generation
 from facilities.web.safety import safe_next
 from facilities.web.sessions import REMEMBER_COOKIE
@@ -247,15 +247,6 @@ LINK_ADDRESS_LIMIT = "5 per 10 minutes;20 per day"  # per connection
 LINK_ACCOUNT_LIMIT = "3 per 10 minutes;10 per day"  # per e-mail address asked for
 
 
-def _asked_address() -> str:
-    return "link:" + request.form.get("email", "").strip().lower()[:254]
-
-
-def _not_an_address() -> bool:
-    """A form without a real address is refused anyway: it spends no one's limit."""
-    return not is_valid_email(normalize_email(request.form.get("email", "")))
-
-
 def _too_many_links(limit: RequestLimit) -> Response:
     minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
     purpose = "reset" if request.endpoint == "auth.forgot_password" else "link"
@@ -303,10 +294,10 @@ def _link_limits(view):
     """Asking for a link: limited per connection and per address asked for."""
     per_address = limiter.limit(
         LINK_ACCOUNT_LIMIT,
-        key_func=_asked_address,
+        key_func=recipient_key("link"),
         methods=["POST"],
         on_breach=_too_many_links,
-        exempt_when=_not_an_address,
+        exempt_when=no_typed_address,
     )
     per_connection = limiter.limit(LINK_ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_links)
     return per_connection(per_address(view))

@@ -551,3 +551,15 @@ def test_addresses_never_confirmed_are_forgotten_once_their_link_expired(mail_db
     mail_db.commit()
     left = mail_db.exec(select(Subscription.email).order_by(Subscription.email)).all()
     assert left == ["fresh@example.com", "kept@example.com"]
+
+
+def test_plus_tags_and_case_count_as_one_address_for_the_limit(client, mail_app, park):
+    """name+1@ and NAME@ reach one mailbox: they share its limit, from any connection."""
+    statuses = []
+    for number, email in enumerate(
+        ["victim+1@example.com", "Victim@Example.com", "victim+x@example.com", "VICTIM+2@example.com"]
+    ):
+        other = mail_app.test_client()  # an IsolatedClient, as `client` set it
+        other.environ_base["REMOTE_ADDR"] = f"192.0.2.{number + 1}"
+        statuses.append(_ask(other, email=email).status_code)
+    assert statuses == [200, 200, 200, 429]
