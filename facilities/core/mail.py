@@ -39,6 +39,7 @@ def message_id(item: Outbox, *, sender: str) -> str:
 # Headers whose values are lists of <URL>s (RFC 2369): a mail program reads them raw, so
 # an encoded word, which Python folds a long URL into, hides the URL from it.
 URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-help", "list-post"})
+MAX_LINE = 998  # RFC 5322: no line longer, whatever the policy says
 _BETWEEN_ENTRIES = re.compile(r"(?<=>)\s*,\s*(?=<)")
 
 
@@ -60,7 +61,7 @@ class _MailPolicy(EmailPolicy):
         first, *others = _BETWEEN_ENTRIES.split(text)
         lines = [f"{name}: {first}"]  # a long URL stays whole: lines may have 998 octets
         for entry in others:
-            if len(lines[-1]) + 2 + len(entry) > self.max_line_length:
+            if len(lines[-1]) + 2 + len(entry) > (self.max_line_length or MAX_LINE):
                 lines[-1] += ","
                 lines.append(f" {entry}")
             else:

@@ -557,7 +557,12 @@ def test_plus_tags_and_case_count_as_one_address_for_the_limit(client, mail_app,
     """name+1@ and NAME@ reach one mailbox: they share its limit, from any connection."""
     statuses = []
     for number, email in enumerate(
-        ["victim+1@example.com", "Victim@Example.com", "victim+x@example.com", "VICTIM+2@example.com"]
+        [
+            "victim+1@example.com",
+            "Victim@Example.com",
+            "victim+x@example.com",
+            "VICTIM+2@example.com",
+        ]
     ):
         other = mail_app.test_client()  # an IsolatedClient, as `client` set it
         other.environ_base["REMOTE_ADDR"] = f"192.0.2.{number + 1}"
