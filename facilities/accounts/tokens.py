@@ -100,37 +100,65 @@ def _active_user(session: Session, email: str) -> User | None:
 
 
 def send_sign_in_link(session: Session, *, email: str, language: str, now: datetime) -> None:
-    """E-mail a sign-in link if the address has an active account; nothing otherwise
-    (the caller says the same either way)."""
+    """E-mail a sign-in link if the address has an active account, and word that it has
+    none otherwise (the caller says the same either way)."""
     _send_to_user(
-        session, email=email, purpose=TokenPurpose.magic_link, mail="sign_in_link", now=now
+        session,
+        email=email,
+        language=language,
+        purpose=TokenPurpose.magic_link,
+        mail="sign_in_link",
+        now=now,
     )
 
 
 def send_password_reset(session: Session, *, email: str, language: str, now: datetime) -> None:
     _send_to_user(
-        session, email=email, purpose=TokenPurpose.password_reset, mail="password_reset", now=now
+        session,
+        email=email,
+        language=language,
+        purpose=TokenPurpose.password_reset,
+        mail="password_reset",
+        now=now,
     )
 
 
 def _send_to_user(
-    session: Session, *, email: str, purpose: TokenPurpose, mail: str, now: datetime
+    session: Session,
+    *,
+    email: str,
+    language: str,
+    purpose: TokenPurpose,
+    mail: str,
+    now: datetime,
 ) -> None:
-    user = _active_user(session, email) if is_valid_email(normalize_email(email)) else None
-    if user is None:
+    """The same work whether the address has an account or not (a token issued, one
+    e-mail rendered and queued), so the answer's time tells nobody which it is. Without
+    an account the token names nobody and is not sent: the e-mail says there is none."""
+    address = normalize_email(email)
+    if not is_valid_email(address):
         return
-    raw = _issue(session, purpose=purpose, now=now, user_id=user.id, email=user.email)
+    user = _active_user(session, address)
+    raw = _issue(
+        session, purpose=purpose, now=now, user_id=user.id if user else None, email=address
+    )
+    if user is not None:
+        to = Recipient(address=user.email, name=user.name, language=user.preferred_language)
+        context: dict[str, object] = {
+            "url": absolute_url(PATHS[purpose] + raw),
+            "minutes": int(LIFETIMES[purpose].total_seconds() // 60),
+        }
+    else:
+        to = Recipient(address=address, name="", language=language)
+        context = {"purpose": purpose.value, "url": absolute_url("/login")}
     outbox.queue(
         session,
         [
             Email(
-                name=mail,
+                name=mail if user is not None else "no_account",
                 key=f"{purpose.value}:{_hash(raw)[:16]}",
-                to=Recipient(address=user.email, name=user.name, language=user.preferred_language),
-                context={
-                    "url": absolute_url(PATHS[purpose] + raw),
-                    "minutes": int(LIFETIMES[purpose].total_seconds() // 60),
-                },
+                to=to,
+                context=context,
             )
         ],
     )

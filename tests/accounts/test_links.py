@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
 from facilities.accounts.models import AccessToken, Role, User
+from facilities.core.db import get_engine
 from facilities.core.models import Outbox, utcnow
 from tests import factories
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import count_queries, csrf_token, sign_in
 
 
 def _link(db, address: str, path: str) -> str:
@@ -44,16 +46,42 @@ def test_a_sign_in_link_works_once(app, client, db):
     assert again.status_code == 410 and "used already" in again.get_data(as_text=True)
 
 
-def test_asking_for_an_unknown_address_looks_the_same_and_sends_nothing(app, client, db):
+def test_asking_for_an_unknown_address_looks_the_same_and_sends_no_link(app, client, db):
     user = factories.user(db)
     db.commit()
     token = csrf_token(client, "/login/link")
     known = client.post("/login/link", data={"csrf_token": token, "email": user.email})
-    unknown = client.post("/login/link", data={"csrf_token": token, "email": "nobody@example.fi"})
+    unknown = client.post("/login/link", data={"csrf_token": token, "email": "Nobody@example.fi"})
     assert known.status_code == unknown.status_code == 200
     normalize = lambda page, email: page.get_data(as_text=True).replace(email, "EMAIL")  # noqa: E731
-    assert normalize(known, user.email) == normalize(unknown, "nobody@example.fi")
-    assert db.exec(select(Outbox).where(Outbox.recipient == "nobody@example.fi")).all() == []
+    assert normalize(known, user.email) == normalize(unknown, "Nobody@example.fi")
+    # the address's owner learns that it has no account, and gets nothing to sign in with
+    [mail] = db.exec(select(Outbox).where(Outbox.recipient == "nobody@example.fi")).all()
+    assert "/login/link/" not in mail.body_text and "/login" in mail.body_text
+    tokens = db.exec(select(AccessToken).where(AccessToken.email == "nobody@example.fi")).all()
+    assert [t.user_id for t in tokens] == [None]  # issued as for anyone: it signs nobody in
+
+
+@pytest.mark.parametrize("path", ["/login/link", "/password/forgot"])
+def test_known_and_unknown_addresses_cost_the_same_work(app, client, db, path):
+    """No timing tells who has an account: both answers run the same SQL statements and
+    queue one e-mail each (a link, or word that the address has no account)."""
+    user = factories.user(db)
+    factories.user(db, email="gone@example.fi").active = False
+    db.commit()
+    token = csrf_token(client, path)
+
+    def ask(email):
+        with count_queries(get_engine(app)) as statements:
+            answer = client.post(path, data={"csrf_token": token, "email": email})
+        assert answer.status_code == 200
+        return statements
+
+    known = ask(user.email)
+    assert ask("nobody@example.fi") == known
+    assert ask("gone@example.fi") == known  # a deactivated account: as if none
+    db.expire_all()
+    assert len(db.exec(select(Outbox)).all()) == 3
 
 
 def test_an_expired_link_is_refused(app, client, db):

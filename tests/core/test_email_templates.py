@@ -66,6 +66,7 @@ def _contexts():
                 kind="response" if first else "resolution",
                 due=datetime(2026, 12, 7, 10, 30, tzinfo=UTC),
             ),
+            "purpose": "password_reset" if first else "magic_link",
             "days": 5,
             "minutes": 15,
             "inviter": "Aino",
