@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from facilities.accounts.models import TENANT_ROLES, AccessToken, Role, TokenPurpose, User
@@ -39,7 +40,7 @@ class LinkNotValid(ServiceError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # "unknown", "used" or "expired"
+        self.reason = reason  # "unknown", "used", "expired", or "joined" (an invitation)
 
 
 def _hash(raw: str) -> str:
@@ -179,8 +180,14 @@ def invite(
     errors: dict[str, str] = {}
     if not is_valid_email(email):
         errors["email"] = _l("Enter an e-mail address like name@example.com.")
-    elif session.exec(select(User).where(User.email == email)).first() is not None:
-        errors["email"] = _l("This address already has an account.")
+    elif (existing := session.exec(select(User).where(User.email == email)).first()) is not None:
+        # Only a colleague's account is the admin's business; of any other, say no more
+        # than that the address cannot be invited (staff can see to it).
+        errors["email"] = (
+            _l("%(email)s is already a member of your company.", email=email)
+            if existing.tenant_id == inviter.tenant_id
+            else _l("This address cannot be invited. Ask the park's staff.")
+        )
     if not name.strip() or len(name) > 200:
         errors["name"] = _l("Enter a name.")
     if language not in SUPPORTED_LOCALES:
@@ -227,22 +234,55 @@ def invite(
 def accept_invitation(
     session: Session, *, raw: str, name: str, password: str, now: datetime
 ) -> User:
-    """Join the company: the account is made, the link spent. Raises LinkNotValid or
-    ValidationFailed (then the link still works)."""
-    token = look_up(session, purpose=TokenPurpose.invitation, raw=raw, now=now)
-    user = create_user(
-        session,
-        email=token.email,
-        name=name,
-        password=password,
-        role=Role.member,
-        tenant_id=token.tenant_id,
-        preferred_language=token.language,
-        actor=None,
-    )
-    redeem(session, purpose=TokenPurpose.invitation, raw=raw, now=now)
+    """Join the company: the link spent, the account made. Raises LinkNotValid (reason
+    "joined" once its account exists) or ValidationFailed (roll back: the link works).
+
+    The link is claimed first: of two presses at once (a double click, two tabs) the
+    second waits on the claim's row lock and finds it spent, so it never tries to make
+    the account a second time."""
+    try:
+        token = redeem(session, purpose=TokenPurpose.invitation, raw=raw, now=now)
+    except LinkNotValid as error:
+        raise _joined_or(session, raw, error) from None
+    try:
+        with session.begin_nested():
+            user = create_user(
+                session,
+                email=token.email,
+                name=name,
+                password=password,
+                role=Role.member,
+                tenant_id=token.tenant_id,
+                preferred_language=token.language,
+                actor=None,
+            )
+    except IntegrityError:  # the address got an account meanwhile, another way
+        raise LinkNotValid("joined") from None
     assert user.role in TENANT_ROLES
     return user
+
+
+def _joined_or(session: Session, raw: str, error: LinkNotValid) -> LinkNotValid:
+    """ "joined" for a spent invitation whose address has an account: pressed again."""
+    if error.reason != "used":
+        return error
+    token = session.exec(
+        select(AccessToken).where(
+            AccessToken.token_hash == _hash(raw), AccessToken.purpose == TokenPurpose.invitation
+        )
+    ).first()
+    if token is not None and _active_user(session, token.email) is not None:
+        return LinkNotValid("joined")
+    return error
+
+
+def look_up_invitation(session: Session, *, raw: str, now: datetime) -> AccessToken:
+    """The invitation a link is for, if it can still be used; raises LinkNotValid (with
+    "joined" once it was used to make its account)."""
+    try:
+        return look_up(session, purpose=TokenPurpose.invitation, raw=raw, now=now)
+    except LinkNotValid as error:
+        raise _joined_or(session, raw, error) from None
 
 
 def pending_invitations(session: Session, *, tenant_id: int, now: datetime) -> list[AccessToken]:

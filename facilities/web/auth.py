@@ -31,6 +31,7 @@ from facilities.accounts.tokens import (
     LinkNotValid,
     accept_invitation,
     look_up,
+    look_up_invitation,
     redeem,
     send_password_reset,
     send_sign_in_link,
@@ -137,10 +138,19 @@ def _failed(response: Response) -> bool:
     return response.status_code == 401
 
 
-def _login_page(email: str, error: str | None, status: int) -> Response:
+def _login_page(
+    email: str, error: str | None, status: int, *, password_paused: bool = False
+) -> Response:
     next_url = safe_next(request.values.get("next"))
     return make_response(
-        render_template("auth/login.html", email=email, error=error, next_url=next_url), status
+        render_template(
+            "auth/login.html",
+            email=email,
+            error=error,
+            next_url=next_url,
+            password_paused=password_paused,
+        ),
+        status,
     )
 
 
@@ -161,6 +171,28 @@ def _too_many_attempts(limit: RequestLimit) -> Response:
     return response
 
 
+def _password_paused(limit: RequestLimit) -> Response:
+    """Wrong passwords from anywhere pause the address's password sign-in (so anyone can
+    pause anyone's); the e-mailed link still works, so the page offers it right there.
+    Said the same for every address, with an account or not."""
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    minutes = math.ceil(seconds / 60)
+    response = _login_page(
+        request.form.get("email", ""),
+        ngettext(
+            "Too many sign-in attempts. Password sign-in for this address is paused for "
+            "%(num)s minute. A sign-in link by e-mail still works.",
+            "Too many sign-in attempts. Password sign-in for this address is paused for "
+            "%(num)s minutes. A sign-in link by e-mail still works.",
+            minutes,
+        ),
+        429,
+        password_paused=True,
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_attempts)
@@ -169,7 +201,7 @@ def _too_many_attempts(limit: RequestLimit) -> Response:
     key_func=_account_key,
     methods=["POST"],
     deduct_when=_failed,
-    on_breach=_too_many_attempts,
+    on_breach=_password_paused,
 )
 def login():
     next_url = safe_next(request.values.get("next"))
@@ -388,7 +420,7 @@ def accept_invitation_page(token: str):
     now = utcnow()
     errors: dict[str, str] = {}
     try:
-        invitation = look_up(db, purpose=TokenPurpose.invitation, raw=token, now=now)
+        invitation = look_up_invitation(db, raw=token, now=now)
         name = (
             request.form.get("name", invitation.name)
             if request.method == "POST"
@@ -406,11 +438,13 @@ def accept_invitation_page(token: str):
             return redirect(_landing_for(user))
     except LinkNotValid as error:
         db.rollback()
+        if error.reason == "joined" and current_user.is_authenticated:
+            return redirect(_landing_for(current_user))  # pressed again, signed in by the first
         return _link_not_valid(error)
     except ValidationFailed as failure:
         db.rollback()
         errors = {key: str(message) for key, message in failure.errors.items()}
-        invitation = look_up(db, purpose=TokenPurpose.invitation, raw=token, now=now)
+        invitation = look_up_invitation(db, raw=token, now=now)
     return make_response(
         render_template(
             "auth/invitation.html",
