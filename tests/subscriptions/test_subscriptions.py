@@ -568,3 +568,18 @@ def test_plus_tags_and_case_count_as_one_address_for_the_limit(client, mail_app,
         other.environ_base["REMOTE_ADDR"] = f"192.0.2.{number + 1}"
         statuses.append(_ask(other, email=email).status_code)
     assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "one_click"),
+    [("https://palvelut.example.fi", True), ("http://localhost:5000", False)],
+)
+def test_one_click_unsubscribe_is_offered_over_https_only(database_url, base_url, one_click):
+    """RFC 8058 asks for an HTTPS URI: over plain http the link stays, one-click does not."""
+    from facilities.subscriptions.emails import list_headers
+
+    app = make_test_app(database_url, base_url=base_url)
+    with app.app_context():
+        headers = list_headers("token")
+    assert headers["List-Unsubscribe"] == f"<{base_url}/subscriptions/unsubscribe/token>"
+    assert ("List-Unsubscribe-Post" in headers) is one_click
