@@ -16,7 +16,7 @@ from facilities.charging import emails
 from facilities.charging.faults import N_, open_fault, park_text
 from facilities.charging.models import Charger, FaultProblem, FaultReport
 from facilities.charging.ocpi import hash_token, new_token
-from facilities.core import outbox
+from facilities.core import audit, outbox
 from facilities.core.addresses import mailbox_key
 from facilities.core.errors import ValidationFailed
 from facilities.core.storage import Storage
@@ -219,6 +219,13 @@ def confirm_report(session: Session, *, token: str, now: datetime) -> FaultRepor
     )
     report.confirmed_at = now
     session.add(report)
+    audit.record(
+        session,
+        actor=None,
+        action="fault_report.confirmed",
+        entity="fault_report",
+        entity_id=report.id,
+    )
     session.flush()
     return report
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from facilities.charging.faults import sync_faults
 from facilities.charging.models import ChargerFault, FaultReport
-from facilities.core.models import Outbox
+from facilities.core.models import AuditEvent, Outbox
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind
 from tests import factories
 from tests.charging.helpers import mapped_charger, minutes, push_status
@@ -192,6 +192,8 @@ def test_one_address_gets_one_confirmation_while_it_is_pending(app, client, db):
     assert _confirm(client, token).status_code == 200
     db.expire_all()  # the mailbox confirmed: its reports waiting with it are confirmed too
     assert all(r.confirmed_at is not None for r in db.exec(select(FaultReport)).all())
+    [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "fault_report.confirmed"))
+    assert event.entity_id == reports[0].id
     assert _report(_from(app, 3), charger, email="victim@example.fi").status_code == 302
     assert len(db.exec(select(Outbox)).all()) == 2  # a new report after confirming: a new ask
 
