@@ -7,7 +7,7 @@ import logging
 import re
 import smtplib
 from email.message import EmailMessage
-from email.policy import SMTP, EmailPolicy
+from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
@@ -44,7 +44,7 @@ _BETWEEN_ENTRIES = re.compile(r"(?<=>)\s*,\s*(?=<)")
 
 
 class _MailPolicy(EmailPolicy):
-    """SMTP's policy, but URL headers go out as written: folded only between their
+    """The default policy, but URL headers go out as written: folded only between their
     entries, never encoded."""
 
     def fold(self, name: str, value: str) -> str:
@@ -69,7 +69,7 @@ class _MailPolicy(EmailPolicy):
         return self.linesep.join(lines) + self.linesep
 
 
-POLICY = _MailPolicy(linesep=SMTP.linesep)
+POLICY = _MailPolicy()  # lines end in \n here; smtplib sends them as CRLF
 
 
 def build_message(item: Outbox, *, sender: str) -> EmailMessage:

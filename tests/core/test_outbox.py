@@ -133,6 +133,8 @@ def test_public_updates_are_mailed_and_internal_notes_are_not(mail_app, mail_db,
     update_mail = handler.messages[1][1].get_content()
     assert "Tila: Suunniteltu" in update_mail and "Coming in spring." in update_mail
     assert "electrician" not in update_mail
+    for _to, message in handler.messages:  # the title on its own line, as the mail was sent
+        assert item.title in message.get_body(("plain",)).get_content().splitlines()
 
 
 def test_a_scheduled_update_is_mailed_when_it_is_published(mail_app, mail_db, inbox):
