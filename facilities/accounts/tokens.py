@@ -263,7 +263,7 @@ def accept_invitation(
 
 
 def _joined_or(session: Session, raw: str, error: LinkNotValid) -> LinkNotValid:
-    """ "joined" for a spent invitation whose address has an account: pressed again."""
+    """A spent invitation whose address has an account was pressed again: "joined"."""
     if error.reason != "used":
         return error
     token = session.exec(
