@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -49,6 +50,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update({k: v for k, v in overrides.items() if k.isupper()})
     app.extensions[SETTINGS_KEY] = settings
+    for warning in settings.operator_warnings():
+        logging.getLogger("facilities").warning(warning)
     if settings.trusted_proxies:
         # Behind a load balancer: the client's address (rate limits) and scheme come from it.
         n = settings.trusted_proxies

@@ -205,6 +205,24 @@ class Settings(BaseSettings):
             )
         return self
 
+    def operator_warnings(self) -> list[str]:
+        """What weakens a production site without stopping it (README, Security)."""
+        if self.env is not Environment.production:
+            return []
+        warnings = []
+        if self.ratelimit_storage_uri.startswith("memory://"):
+            warnings.append(
+                "FACILITIES_RATELIMIT_STORAGE_URI is memory://: each web worker counts the "
+                "rate limits (sign-in, e-mails per recipient) on its own, so every limit "
+                "is multiplied by the number of workers. Use Redis (redis://host:6379/0)."
+            )
+        if not self.base_url.startswith("https://"):
+            warnings.append(
+                "FACILITIES_BASE_URL is not https://: cookies are not marked secure and "
+                "e-mails offer no one-click unsubscribe (RFC 8058 needs an https link)."
+            )
+        return warnings
+
     def database_url_or_default(self, instance_path: str | Path) -> str:
         """The configured database, or an SQLite file in the instance folder."""
         if self.database_url:

@@ -53,3 +53,29 @@ def test_settings_read_the_platform_variables(monkeypatch):
 def test_unknown_time_zone_fails_fast():
     with pytest.raises(ValueError, match="time zone"):
         Settings(env="development", timezone="Mars/Olympus")
+
+
+def test_production_warns_of_what_weakens_the_limits_and_mail(caplog, database_url):
+    """Nothing refuses to start, but the operator is told (README, Security)."""
+    import logging
+    import secrets
+
+    from facilities import create_app
+
+    key = secrets.token_urlsafe(32)
+    plain = Settings(env="production", secret_key=key)
+    warnings = "\n".join(plain.operator_warnings())
+    assert "memory://" in warnings and "worker" in warnings  # limits multiply by workers
+    assert "https" in warnings  # no one-click unsubscribe (RFC 8058), no secure cookies
+    ready = Settings(
+        env="production",
+        secret_key=key,
+        ratelimit_storage_uri="redis://redis:6379/0",
+        base_url="https://palvelut.example.fi",
+    )
+    assert ready.operator_warnings() == []
+    assert Settings(env="development").operator_warnings() == []
+
+    with caplog.at_level(logging.WARNING, logger="facilities"):
+        create_app({"env": "production", "secret_key": key, "database_url": database_url})
+    assert any("memory://" in record.getMessage() for record in caplog.records)
