@@ -63,7 +63,12 @@ def test_production_warns_of_what_weakens_the_limits_and_mail(caplog, database_u
     from facilities import create_app
 
     key = secrets.token_urlsafe(32)
-    plain = Settings(env="production", secret_key=key)
+    plain = Settings(
+        env="production",
+        secret_key=key,
+        ratelimit_storage_uri="memory://",
+        base_url="http://palvelut.example.fi",
+    )
     warnings = "\n".join(plain.operator_warnings())
     assert "memory://" in warnings and "worker" in warnings  # limits multiply by workers
     assert "https" in warnings  # no one-click unsubscribe (RFC 8058), no secure cookies
@@ -77,5 +82,12 @@ def test_production_warns_of_what_weakens_the_limits_and_mail(caplog, database_u
     assert Settings(env="development").operator_warnings() == []
 
     with caplog.at_level(logging.WARNING, logger="facilities"):
-        create_app({"env": "production", "secret_key": key, "database_url": database_url})
+        create_app(
+            {
+                "env": "production",
+                "secret_key": key,
+                "database_url": database_url,
+                "ratelimit_storage_uri": "memory://",
+            }
+        )
     assert any("memory://" in record.getMessage() for record in caplog.records)
