@@ -83,6 +83,7 @@ def test_the_reporter_confirms_the_address_with_a_button_without_javascript(
     checked.goto(f"{live_server}{link.group(1)}")
     assert "kuljettaja@example.fi" in checked.content()
     assert_accessible(checked)
+    assert checked.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
     checked.screenshot(path=str(tmp_path / "confirm.png"), full_page=True)
     db.expire_all()
     assert db.exec(select(FaultReport)).one().confirmed_at is None
