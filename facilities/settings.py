@@ -232,14 +232,22 @@ class Settings(BaseSettings):
         return self
 
     def warnings(self) -> list[str]:
-        """What is allowed but unsafe here: logged when the app starts (create_app)."""
+        """What is allowed but weakens a production site: logged when the app starts
+        (create_app), listed in the README's Security section."""
+        if self.env in (Environment.development, Environment.testing):
+            return []
         found = []
-        relaxed = self.env in (Environment.development, Environment.testing)
-        if not relaxed and self.ratelimit_storage_uri.startswith("memory://"):
+        if self.ratelimit_storage_uri.startswith("memory://"):
             found.append(
                 "FACILITIES_RATELIMIT_STORAGE_URI is memory://: each web process counts on its "
-                "own, so every rate limit (sign-in attempts, forms, the API) is multiplied by "
-                "the number of web processes. Set a Redis URI, e.g. redis://host:6379/0."
+                "own, so every rate limit (sign-in attempts, e-mails per recipient, forms, the "
+                "API) is multiplied by the number of web processes. Set a Redis URI, e.g. "
+                "redis://host:6379/0."
+            )
+        if not self.base_url.startswith("https://"):
+            found.append(
+                "FACILITIES_BASE_URL is not https://: cookies are not marked secure and "
+                "e-mails offer no one-click unsubscribe (RFC 8058 needs an https link)."
             )
         return found
 

@@ -61,17 +61,29 @@ def test_memory_rate_limits_outside_development_are_warned_of_at_start(
     from tests.conftest import make_test_app
 
     monkeypatch.delenv("FACILITIES_RATELIMIT_STORAGE_URI", raising=False)
-    production = Settings(env="production", secret_key=TEST_SECRET)
+    production = Settings(
+        env="production", secret_key=TEST_SECRET, base_url="https://palvelut.example.fi"
+    )
     assert production.ratelimit_storage_uri == "memory://"
     [warning] = production.warnings()
     assert "memory://" in warning and "multiplied by the number of web processes" in warning
     assert Settings(env="development").warnings() == []
     assert Settings(env="testing", secret_key=TEST_SECRET).warnings() == []
-    shared = Settings(env="production", secret_key=TEST_SECRET, ratelimit_storage_uri="redis://r/0")
+    shared = Settings(
+        env="production",
+        secret_key=TEST_SECRET,
+        ratelimit_storage_uri="redis://r/0",
+        base_url="https://palvelut.example.fi",
+    )
     assert shared.warnings() == []
 
     with caplog.at_level("WARNING", logger="facilities"):
-        make_test_app(database_url, env="production", ratelimit_storage_uri="memory://")
+        make_test_app(
+            database_url,
+            env="production",
+            ratelimit_storage_uri="memory://",
+            base_url="https://palvelut.example.fi",
+        )
     assert [r.getMessage() for r in caplog.records] == [f"Settings: {warning}"]
     caplog.clear()
     with caplog.at_level("WARNING", logger="facilities"):
@@ -88,3 +100,27 @@ def test_allowed_webhook_networks_are_cidrs_or_the_app_does_not_start():
     assert Settings(env="development").webhook_networks == []
     with pytest.raises(ValueError, match="CIDRs separated by commas"):
         Settings(env="development", webhook_allowed_networks="10.20.0.0/24,intranet")
+
+
+def test_production_warns_of_what_weakens_the_limits_and_mail():
+    """Nothing refuses to start, but the operator is told (README, Security)."""
+    import secrets
+
+    key = secrets.token_urlsafe(32)
+    plain = Settings(
+        env="production",
+        secret_key=key,
+        ratelimit_storage_uri="memory://",
+        base_url="http://palvelut.example.fi",
+    )
+    warnings = "\n".join(plain.warnings())
+    assert "memory://" in warnings and "web process" in warnings  # limits multiply
+    assert "https" in warnings  # no one-click unsubscribe (RFC 8058), no secure cookies
+    ready = Settings(
+        env="production",
+        secret_key=key,
+        ratelimit_storage_uri="redis://redis:6379/0",
+        base_url="https://palvelut.example.fi",
+    )
+    assert ready.warnings() == []
+    assert Settings(env="development").warnings() == []

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from facilities.accounts.models import TENANT_ROLES, AccessToken, Role, TokenPurpose, User
@@ -39,7 +40,7 @@ class LinkNotValid(ServiceError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # "unknown", "used" or "expired"
+        self.reason = reason  # "unknown", "used", "expired", or "joined" (an invitation)
 
 
 def _hash(raw: str) -> str:
@@ -100,37 +101,65 @@ def _active_user(session: Session, email: str) -> User | None:
 
 
 def send_sign_in_link(session: Session, *, email: str, language: str, now: datetime) -> None:
-    """E-mail a sign-in link if the address has an active account; nothing otherwise
-    (the caller says the same either way)."""
+    """E-mail a sign-in link if the address has an active account, and word that it has
+    none otherwise (the caller says the same either way)."""
     _send_to_user(
-        session, email=email, purpose=TokenPurpose.magic_link, mail="sign_in_link", now=now
+        session,
+        email=email,
+        language=language,
+        purpose=TokenPurpose.magic_link,
+        mail="sign_in_link",
+        now=now,
     )
 
 
 def send_password_reset(session: Session, *, email: str, language: str, now: datetime) -> None:
     _send_to_user(
-        session, email=email, purpose=TokenPurpose.password_reset, mail="password_reset", now=now
+        session,
+        email=email,
+        language=language,
+        purpose=TokenPurpose.password_reset,
+        mail="password_reset",
+        now=now,
     )
 
 
 def _send_to_user(
-    session: Session, *, email: str, purpose: TokenPurpose, mail: str, now: datetime
+    session: Session,
+    *,
+    email: str,
+    language: str,
+    purpose: TokenPurpose,
+    mail: str,
+    now: datetime,
 ) -> None:
-    user = _active_user(session, email) if is_valid_email(normalize_email(email)) else None
-    if user is None:
+    """The same work whether the address has an account or not (a token issued, one
+    e-mail rendered and queued), so the answer's time tells nobody which it is. Without
+    an account the token names nobody and is not sent: the e-mail says there is none."""
+    address = normalize_email(email)
+    if not is_valid_email(address):
         return
-    raw = _issue(session, purpose=purpose, now=now, user_id=user.id, email=user.email)
+    user = _active_user(session, address)
+    raw = _issue(
+        session, purpose=purpose, now=now, user_id=user.id if user else None, email=address
+    )
+    if user is not None:
+        to = Recipient(address=user.email, name=user.name, language=user.preferred_language)
+        context: dict[str, object] = {
+            "url": absolute_url(PATHS[purpose] + raw),
+            "minutes": int(LIFETIMES[purpose].total_seconds() // 60),
+        }
+    else:
+        to = Recipient(address=address, name="", language=language)
+        context = {"purpose": purpose.value, "url": absolute_url("/login")}
     outbox.queue(
         session,
         [
             Email(
-                name=mail,
+                name=mail if user is not None else "no_account",
                 key=f"{purpose.value}:{_hash(raw)[:16]}",
-                to=Recipient(address=user.email, name=user.name, language=user.preferred_language),
-                context={
-                    "url": absolute_url(PATHS[purpose] + raw),
-                    "minutes": int(LIFETIMES[purpose].total_seconds() // 60),
-                },
+                to=to,
+                context=context,
             )
         ],
         now=now,
@@ -152,8 +181,14 @@ def invite(
     errors: dict[str, str] = {}
     if not is_valid_email(email):
         errors["email"] = _l("Enter an e-mail address like name@example.com.")
-    elif session.exec(select(User).where(User.email == email)).first() is not None:
-        errors["email"] = _l("This address already has an account.")
+    elif (existing := session.exec(select(User).where(User.email == email)).first()) is not None:
+        # Only a colleague's account is the admin's business; of any other, say no more
+        # than that the address cannot be invited (staff can see to it).
+        errors["email"] = (
+            _l("%(email)s is already a member of your company.", email=email)
+            if existing.tenant_id == inviter.tenant_id
+            else _l("This address cannot be invited. Ask the park's staff.")
+        )
     if not name.strip() or len(name) > 200:
         errors["name"] = _l("Enter a name.")
     if language not in SUPPORTED_LOCALES:
@@ -201,22 +236,55 @@ def invite(
 def accept_invitation(
     session: Session, *, raw: str, name: str, password: str, now: datetime
 ) -> User:
-    """Join the company: the account is made, the link spent. Raises LinkNotValid or
-    ValidationFailed (then the link still works)."""
-    token = look_up(session, purpose=TokenPurpose.invitation, raw=raw, now=now)
-    user = create_user(
-        session,
-        email=token.email,
-        name=name,
-        password=password,
-        role=Role.member,
-        tenant_id=token.tenant_id,
-        preferred_language=token.language,
-        actor=None,
-    )
-    redeem(session, purpose=TokenPurpose.invitation, raw=raw, now=now)
+    """Join the company: the link spent, the account made. Raises LinkNotValid (reason
+    "joined" once its account exists) or ValidationFailed (roll back: the link works).
+
+    The link is claimed first: of two presses at once (a double click, two tabs) the
+    second waits on the claim's row lock and finds it spent, so it never tries to make
+    the account a second time."""
+    try:
+        token = redeem(session, purpose=TokenPurpose.invitation, raw=raw, now=now)
+    except LinkNotValid as error:
+        raise _joined_or(session, raw, error) from None
+    try:
+        with session.begin_nested():
+            user = create_user(
+                session,
+                email=token.email,
+                name=name,
+                password=password,
+                role=Role.member,
+                tenant_id=token.tenant_id,
+                preferred_language=token.language,
+                actor=None,
+            )
+    except IntegrityError:  # the address got an account meanwhile, another way
+        raise LinkNotValid("joined") from None
     assert user.role in TENANT_ROLES
     return user
+
+
+def _joined_or(session: Session, raw: str, error: LinkNotValid) -> LinkNotValid:
+    """A spent invitation whose address has an account was pressed again: "joined"."""
+    if error.reason != "used":
+        return error
+    token = session.exec(
+        select(AccessToken).where(
+            AccessToken.token_hash == _hash(raw), AccessToken.purpose == TokenPurpose.invitation
+        )
+    ).first()
+    if token is not None and _active_user(session, token.email) is not None:
+        return LinkNotValid("joined")
+    return error
+
+
+def look_up_invitation(session: Session, *, raw: str, now: datetime) -> AccessToken:
+    """The invitation a link is for, if it can still be used; raises LinkNotValid (with
+    "joined" once it was used to make its account)."""
+    try:
+        return look_up(session, purpose=TokenPurpose.invitation, raw=raw, now=now)
+    except LinkNotValid as error:
+        raise _joined_or(session, raw, error) from None
 
 
 def pending_invitations(session: Session, *, tenant_id: int, now: datetime) -> list[AccessToken]:

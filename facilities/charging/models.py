@@ -174,6 +174,10 @@ class FaultReport(SQLModel, table=True):
     problem: FaultProblem = Field(sa_type=enum_type(FaultProblem))
     details: str = Field(default="", max_length=2000)
     email: str = Field(default="", max_length=254)
+    # the mailbox it reaches (core.mailboxes.mailbox_key): one pending confirmation each
+    email_key: str = Field(
+        default="", max_length=254, index=True, sa_column_kwargs={"server_default": ""}
+    )
     language: str = Field(default="fi", max_length=5)
     confirm_token_hash: str = Field(default="", max_length=64, index=True)
     confirmed_at: datetime | None = None

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, Field, field_validator
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, or_, select
 
 from facilities.charging import emails
 from facilities.charging.faults import N_, open_fault, park_text
 from facilities.charging.models import Charger, FaultProblem, FaultReport
 from facilities.charging.ocpi import hash_token, new_token
-from facilities.core import outbox
+from facilities.core import audit, outbox
 from facilities.core.errors import ValidationFailed
+from facilities.core.mailboxes import mailbox_key
 from facilities.core.storage import Storage
 from facilities.core.uploads import (
     IMAGE_FORMATS,
@@ -26,6 +28,9 @@ from facilities.core.uploads import (
     clean_image,
 )
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind, clean_one_line
+
+# A confirmation link works this long; while one waits, its mailbox is sent no other.
+CONFIRM_WITHIN = timedelta(days=7)
 
 PROBLEM_LABELS = {
     FaultProblem.will_not_start: _l("Charging does not start"),
@@ -112,6 +117,21 @@ class ReportOutcome:
     merged: bool  # into a fault that was already open
 
 
+def _confirmation_pending(session: Session, *, email_key: str, now: datetime) -> bool:
+    """Whether the mailbox has a confirmation link that still works, unused."""
+    return (
+        session.exec(
+            select(FaultReport.id).where(
+                FaultReport.email_key == email_key,
+                FaultReport.confirm_token_hash != "",
+                col(FaultReport.confirmed_at).is_(None),
+                col(FaultReport.created_at) > now - CONFIRM_WITHIN,
+            )
+        ).first()
+        is not None
+    )
+
+
 def submit_report(
     session: Session,
     *,
@@ -135,7 +155,10 @@ def submit_report(
     photo_key = ""
     if photo is not None and storage is not None:
         photo_key = storage.save(photo.data, suffix=photo.suffix, content_type=photo.content_type)
-    token = new_token() if email else ""
+    email_key = mailbox_key(email) if email else ""
+    # One e-mail per mailbox until it confirms: reports naming a stranger fill no inbox.
+    asks = bool(email) and not _confirmation_pending(session, email_key=email_key, now=now)
+    token = new_token() if asks else ""
     assert charger.id is not None and service_request.id is not None
     report = FaultReport(
         charger_id=charger.id,
@@ -143,6 +166,7 @@ def submit_report(
         problem=data.problem,
         details=data.details,
         email=email,
+        email_key=email_key,
         language=language,
         confirm_token_hash=hash_token(token) if token else "",
         photo_key=photo_key,
@@ -179,8 +203,8 @@ def submit_report(
     return ReportOutcome(report=report, service_request=service_request, merged=not opened)
 
 
-def confirm_report(session: Session, *, token: str, now: datetime) -> FaultReport | None:
-    """Confirm the address of a report by its link; None for an unknown link."""
+def report_of_link(session: Session, *, token: str, now: datetime) -> FaultReport | None:
+    """The report a confirmation link is for; None if unknown or run out unconfirmed."""
     if not token or len(token) > 100:
         return None
     report = session.exec(
@@ -188,10 +212,39 @@ def confirm_report(session: Session, *, token: str, now: datetime) -> FaultRepor
     ).first()
     if report is None:
         return None
-    if report.confirmed_at is None:
-        report.confirmed_at = now
-        session.add(report)
-        session.flush()
+    if report.confirmed_at is None and report.created_at + CONFIRM_WITHIN <= now:
+        return None
+    return report
+
+
+def confirm_report(session: Session, *, token: str, now: datetime) -> FaultReport | None:
+    """Confirm the address by its link (a POST: GET only asks), and with it the reports
+    that named the same mailbox while the link waited (they were sent no link of their
+    own). None for an unknown or expired link; confirming twice changes nothing."""
+    report = report_of_link(session, token=token, now=now)
+    if report is None or report.confirmed_at is not None:
+        return report
+    session.exec(
+        update(FaultReport)
+        .where(
+            col(FaultReport.email_key) == report.email_key,
+            col(FaultReport.confirmed_at).is_(None),
+            col(FaultReport.created_at) >= report.created_at,
+            or_(col(FaultReport.confirm_token_hash) == "", col(FaultReport.id) == report.id),
+        )
+        .values(confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    report.confirmed_at = now
+    session.add(report)
+    audit.record(
+        session,
+        actor=None,
+        action="fault_report.confirmed",
+        entity="fault_report",
+        entity_id=report.id,
+    )
+    session.flush()
     return report
 
 

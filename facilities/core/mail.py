@@ -8,6 +8,7 @@ import re
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
 from typing import Protocol
 
@@ -36,8 +37,44 @@ def message_id(item: Outbox, *, sender: str) -> str:
     return f"<outbox.{item.id}.{digest}@{domain.lower()}>"
 
 
+# Headers whose values are lists of <URL>s (RFC 2369): a mail program reads them raw, so
+# an encoded word, which Python folds a long URL into, hides the URL from it.
+URL_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-help", "list-post"})
+MAX_LINE = 998  # RFC 5322: no line longer, whatever the policy says
+_BETWEEN_ENTRIES = re.compile(r"(?<=>)\s*,\s*(?=<)")
+
+
+class _MailPolicy(EmailPolicy):
+    """The default policy, but URL headers go out as written: folded only between their
+    entries, never encoded."""
+
+    def fold(self, name: str, value: str) -> str:
+        return self._as_written(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        written = self._as_written(name, value)
+        return written.encode("ascii") if written else super().fold_binary(name, value)
+
+    def _as_written(self, name: str, value: str) -> str | None:
+        text = " ".join(str(value).split())
+        if name.lower() not in URL_HEADERS or not text.isascii():
+            return None
+        first, *others = _BETWEEN_ENTRIES.split(text)
+        lines = [f"{name}: {first}"]  # a long URL stays whole: lines may have 998 octets
+        for entry in others:
+            if len(lines[-1]) + 2 + len(entry) > (self.max_line_length or MAX_LINE):
+                lines[-1] += ","
+                lines.append(f" {entry}")
+            else:
+                lines[-1] += f", {entry}"
+        return self.linesep.join(lines) + self.linesep
+
+
+POLICY = _MailPolicy()  # lines end in \n here; smtplib sends them as CRLF
+
+
 def build_message(item: Outbox, *, sender: str, now: datetime) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = item.recipient
     message["Subject"] = " ".join(item.subject.split())  # a header is one line

@@ -20,10 +20,13 @@ def unsubscribe_url(token: str) -> str:
 
 
 def list_headers(token: str) -> dict[str, str]:
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(token)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    """RFC 2369's unsubscribe link; one-click (RFC 8058) only over HTTPS, as it requires:
+    mail programs ignore it on a plain http:// address."""
+    url = unsubscribe_url(token)
+    headers = {"List-Unsubscribe": f"<{url}>"}
+    if url.startswith("https://"):
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
 
 
 def _to(subscription: Subscription) -> Recipient:

@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from facilities.accounts.models import STAFF_ROLES, TENANT_ROLES, Role
+from facilities.accounts.users import is_valid_email, normalize_email
+from facilities.core.mailboxes import mailbox_key
 from facilities.extensions import htmx
 
 EVERYONE = "everyone"
@@ -41,6 +43,21 @@ machine = allow(MACHINE)
 def person_key() -> str:
     """A rate limit's key for views of signed-in users: per person, whatever the address."""
     return f"user:{current_user.get_id()}"
+
+
+def recipient_key(form: str) -> Callable[[], str]:
+    """A rate limit's key for a form that e-mails a typed-in address: per mailbox (case
+    and +tags are one), whatever the connection, each form counted on its own."""
+
+    def key() -> str:
+        return f"{form}:{mailbox_key(request.form.get('email', ''))[:254]}"
+
+    return key
+
+
+def no_typed_address() -> bool:
+    """A form without a real address mails no one: it spends no address's limit."""
+    return not is_valid_email(normalize_email(request.form.get("email", "")))
 
 
 def wants_json() -> bool:

@@ -31,6 +31,7 @@ from facilities.accounts.tokens import (
     LinkNotValid,
     accept_invitation,
     look_up,
+    look_up_invitation,
     redeem,
     send_password_reset,
     send_sign_in_link,
@@ -55,7 +56,7 @@ from facilities.core.models import utcnow
 from facilities.extensions import limiter, login_manager
 from facilities.park.models import Tenant
 from facilities.settings import get_settings
-from facilities.web.access import public, signed_in
+from facilities.web.access import no_typed_address, public, recipient_key, signed_in
 from facilities.web.caching import kept_in_generation
 from facilities.web.safety import safe_next
 from facilities.web.sessions import REMEMBER_COOKIE
@@ -137,10 +138,19 @@ def _failed(response: Response) -> bool:
     return response.status_code == 401
 
 
-def _login_page(email: str, error: str | None, status: int) -> Response:
+def _login_page(
+    email: str, error: str | None, status: int, *, password_paused: bool = False
+) -> Response:
     next_url = safe_next(request.values.get("next"))
     return make_response(
-        render_template("auth/login.html", email=email, error=error, next_url=next_url), status
+        render_template(
+            "auth/login.html",
+            email=email,
+            error=error,
+            next_url=next_url,
+            password_paused=password_paused,
+        ),
+        status,
     )
 
 
@@ -161,6 +171,28 @@ def _too_many_attempts(limit: RequestLimit) -> Response:
     return response
 
 
+def _password_paused(limit: RequestLimit) -> Response:
+    """Wrong passwords from anywhere pause the address's password sign-in (so anyone can
+    pause anyone's); the e-mailed link still works, so the page offers it right there.
+    Said the same for every address, with an account or not."""
+    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    minutes = math.ceil(seconds / 60)
+    response = _login_page(
+        request.form.get("email", ""),
+        ngettext(
+            "Too many sign-in attempts. Password sign-in for this address is paused for "
+            "%(num)s minute. A sign-in link by e-mail still works.",
+            "Too many sign-in attempts. Password sign-in for this address is paused for "
+            "%(num)s minutes. A sign-in link by e-mail still works.",
+            minutes,
+        ),
+        429,
+        password_paused=True,
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_attempts)
@@ -169,7 +201,7 @@ def _too_many_attempts(limit: RequestLimit) -> Response:
     key_func=_account_key,
     methods=["POST"],
     deduct_when=_failed,
-    on_breach=_too_many_attempts,
+    on_breach=_password_paused,
 )
 def login():
     next_url = safe_next(request.values.get("next"))
@@ -247,15 +279,6 @@ LINK_ADDRESS_LIMIT = "5 per 10 minutes;20 per day"  # per connection
 LINK_ACCOUNT_LIMIT = "3 per 10 minutes;10 per day"  # per e-mail address asked for
 
 
-def _asked_address() -> str:
-    return "link:" + request.form.get("email", "").strip().lower()[:254]
-
-
-def _not_an_address() -> bool:
-    """A form without a real address is refused anyway: it spends no one's limit."""
-    return not is_valid_email(normalize_email(request.form.get("email", "")))
-
-
 def _too_many_links(limit: RequestLimit) -> Response:
     minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
     purpose = "reset" if request.endpoint == "auth.forgot_password" else "link"
@@ -303,10 +326,10 @@ def _link_limits(view):
     """Asking for a link: limited per connection and per address asked for."""
     per_address = limiter.limit(
         LINK_ACCOUNT_LIMIT,
-        key_func=_asked_address,
+        key_func=recipient_key("link"),
         methods=["POST"],
         on_breach=_too_many_links,
-        exempt_when=_not_an_address,
+        exempt_when=no_typed_address,
     )
     per_connection = limiter.limit(LINK_ADDRESS_LIMIT, methods=["POST"], on_breach=_too_many_links)
     return per_connection(per_address(view))
@@ -397,7 +420,7 @@ def accept_invitation_page(token: str):
     now = utcnow()
     errors: dict[str, str] = {}
     try:
-        invitation = look_up(db, purpose=TokenPurpose.invitation, raw=token, now=now)
+        invitation = look_up_invitation(db, raw=token, now=now)
         name = (
             request.form.get("name", invitation.name)
             if request.method == "POST"
@@ -415,11 +438,13 @@ def accept_invitation_page(token: str):
             return redirect(_landing_for(user))
     except LinkNotValid as error:
         db.rollback()
+        if error.reason == "joined" and current_user.is_authenticated:
+            return redirect(_landing_for(current_user))  # pressed again, signed in by the first
         return _link_not_valid(error)
     except ValidationFailed as failure:
         db.rollback()
         errors = {key: str(message) for key, message in failure.errors.items()}
-        invitation = look_up(db, purpose=TokenPurpose.invitation, raw=token, now=now)
+        invitation = look_up_invitation(db, raw=token, now=now)
     return make_response(
         render_template(
             "auth/invitation.html",

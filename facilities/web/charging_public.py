@@ -34,6 +34,7 @@ from facilities.charging.reports import (
     FaultReportCreate,
     confirm_report,
     read_photo,
+    report_of_link,
     submit_report,
 )
 from facilities.charging.status import charger_states
@@ -46,14 +47,16 @@ from facilities.park.models import Building, Visibility
 from facilities.requests.models import ServiceRequest
 from facilities.requests.roadmap import building_requests
 from facilities.settings import get_settings
-from facilities.web.access import public, wants_json
+from facilities.web.access import no_typed_address, public, recipient_key, wants_json
 from facilities.web.caching import cached_fragment
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_with_part, wants_fragment
 
 blueprint = Blueprint("charging", __name__)
 
-REPORT_LIMIT = "5 per 10 minutes;20 per day"  # per address: a person reports one or two
+REPORT_LIMIT = "5 per 10 minutes;20 per day"  # per connection: a person reports one or two
+# per mailbox named (from any connection): a confirmation e-mail goes to it
+REPORT_ADDRESS_LIMIT = "3 per 10 minutes;10 per day"
 REFRESH_SECONDS = 30
 
 
@@ -218,12 +221,29 @@ def _report_form(charger: Charger, form: dict, errors: dict, status: int = 200) 
 
 def _too_many_reports(limit: RequestLimit) -> Response:
     minutes = max(1, round((limit.reset_at - utcnow().timestamp()) / 60))
-    charger = by_code(get_session(), request.view_args.get("code", "") if request.view_args else "")
     message = ngettext(
         "Too many reports from this connection. Try again in %(num)s minute.",
         "Too many reports from this connection. Try again in %(num)s minutes.",
         minutes,
     )
+    return _report_refused(message, minutes)
+
+
+def _too_many_for_address(limit: RequestLimit) -> Response:
+    minutes = max(1, round((limit.reset_at - utcnow().timestamp()) / 60))
+    message = ngettext(
+        "Too many reports with this e-mail address. Send the report without an e-mail "
+        "address, or try again in %(num)s minute.",
+        "Too many reports with this e-mail address. Send the report without an e-mail "
+        "address, or try again in %(num)s minutes.",
+        minutes,
+    )
+    return _report_refused(message, minutes)
+
+
+def _report_refused(message: str, minutes: int) -> Response:
+    """The form again with what was typed, saying why and when to try again."""
+    charger = by_code(get_session(), request.view_args.get("code", "") if request.view_args else "")
     if charger is None:
         return make_response(message, 429)
     response = _report_form(charger, request.form.to_dict(), {"__all__": message}, 429)
@@ -234,6 +254,13 @@ def _too_many_reports(limit: RequestLimit) -> Response:
 @blueprint.route("/charging/<code>/report", methods=["GET", "POST"])
 @public
 @limiter.limit(REPORT_LIMIT, methods=["POST"], on_breach=_too_many_reports)
+@limiter.limit(
+    REPORT_ADDRESS_LIMIT,
+    key_func=recipient_key("report"),
+    methods=["POST"],
+    on_breach=_too_many_for_address,
+    exempt_when=no_typed_address,
+)
 def report_fault(code: str):
     charger = _charger_or_404(code)
     if request.method == "GET":
@@ -297,12 +324,16 @@ def report_sent(code: str):
     )
 
 
-@blueprint.get("/charging/reports/confirm/<token>")
+@blueprint.route("/charging/reports/confirm/<token>", methods=["GET", "POST"])
 @public
 def confirm_report_email(token: str):
+    """GET asks to confirm with a button: mail scanners follow links, they press none."""
     db = get_session()
-    report = confirm_report(db, token=token, now=utcnow())
-    db.commit()
+    if request.method == "GET":
+        report = report_of_link(db, token=token, now=utcnow())
+    else:
+        report = confirm_report(db, token=token, now=utcnow())
+        db.commit()
     if report is None:
         if wants_json():
             abort(404)
@@ -310,7 +341,8 @@ def confirm_report_email(token: str):
             render_template("charging/report_confirmed.html", report=None, charger=None), 404
         )
     charger = db.get(Charger, report.charger_id)
-    return render_template("charging/report_confirmed.html", report=report, charger=charger)
+    template = "report_confirm.html" if request.method == "GET" else "report_confirmed.html"
+    return render_template(f"charging/{template}", report=report, charger=charger, token=token)
 
 
 _ = _  # gettext is used by templates through the app; keep the import for extraction

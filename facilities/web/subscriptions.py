@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user
 
-from facilities.accounts.users import is_valid_email, normalize_email
+from facilities.accounts.users import normalize_email
 from facilities.core.db import get_session
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
@@ -34,7 +34,14 @@ from facilities.subscriptions import queries, subscribing
 from facilities.subscriptions.models import Frequency
 from facilities.subscriptions.queries import Followed
 from facilities.subscriptions.subscribing import LinkNotValid, TargetNotFound
-from facilities.web.access import person_key, public, signed_in, wants_json
+from facilities.web.access import (
+    no_typed_address,
+    person_key,
+    public,
+    recipient_key,
+    signed_in,
+    wants_json,
+)
 
 blueprint = Blueprint("subscriptions", __name__)
 # As the sign-in link form: asking sends an e-mail to someone, so few per connection
@@ -104,10 +111,6 @@ def _kept_form() -> dict[str, str]:
     }
 
 
-def _asked_address() -> str:
-    return "subscribe:" + normalize_email(request.form.get("email", ""))[:254]
-
-
 def _signed_in() -> bool:
     return bool(current_user.is_authenticated)
 
@@ -118,9 +121,7 @@ def _anonymous() -> bool:
 
 def _limit_exempt_address() -> bool:
     """A form without a real address (or from a signed-in user) spends no address's limit."""
-    return current_user.is_authenticated or not is_valid_email(
-        normalize_email(request.form.get("email", ""))
-    )
+    return current_user.is_authenticated or no_typed_address()
 
 
 @blueprint.route("/subscribe", methods=["GET", "POST"])
@@ -131,7 +132,7 @@ def _limit_exempt_address() -> bool:
 )
 @limiter.limit(
     ADDRESS_LIMIT,
-    key_func=_asked_address,
+    key_func=recipient_key("subscribe"),
     methods=["POST"],
     on_breach=_too_many,
     exempt_when=_limit_exempt_address,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     make_response,
@@ -15,6 +18,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter import RequestLimit
 from flask_login import current_user
 from sqlmodel import col, select
 
@@ -42,7 +47,13 @@ from facilities.requests.intake import SUBMIT_LIMIT, submit_request
 from facilities.requests.models import MAX_ID, ServiceRequestCreate
 from facilities.requests.search import search_requests, search_words
 from facilities.settings import get_settings
-from facilities.web.access import allow, person_key, tenant_only
+from facilities.web.access import (
+    allow,
+    no_typed_address,
+    person_key,
+    recipient_key,
+    tenant_only,
+)
 from facilities.web.caching import cached_fragment, kept_for_user
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render_with_part
@@ -318,9 +329,32 @@ def people_page():
     return _people_page({"language": current_user.preferred_language}, {})
 
 
+# Per mailbox invited, from any company: an invitation is an e-mail to a typed-in address.
+INVITE_ADDRESS_LIMIT = "3 per day"
+
+
+def _too_many_invitations(limit: RequestLimit) -> Response:
+    hours = max(1, math.ceil((limit.reset_at - time.time()) / 3600))
+    message = ngettext(
+        "Too many invitations to this address. Try again in %(num)s hour.",
+        "Too many invitations to this address. Try again in %(num)s hours.",
+        hours,
+    )
+    page, status = _people_page(request.form.to_dict(), {"email": message}, status=429)
+    response = make_response(page, status)
+    response.headers["Retry-After"] = str(hours * 3600)
+    return response
+
+
 @blueprint.post("/people/invite")
 @tenant_admin_only
 @limiter.limit("20 per hour", key_func=person_key)
+@limiter.limit(
+    INVITE_ADDRESS_LIMIT,
+    key_func=recipient_key("invite"),
+    on_breach=_too_many_invitations,
+    exempt_when=no_typed_address,
+)
 def invite_colleague():
     db = get_session()
     form = request.form.to_dict()

@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
 from facilities.accounts.models import AccessToken, Role, User
+from facilities.core.db import get_engine
 from facilities.core.models import Outbox, utcnow
 from tests import factories
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import count_queries, csrf_token, sign_in
 
 
 def _link(db, address: str, path: str) -> str:
@@ -44,16 +46,42 @@ def test_a_sign_in_link_works_once(app, client, db):
     assert again.status_code == 410 and "used already" in again.get_data(as_text=True)
 
 
-def test_asking_for_an_unknown_address_looks_the_same_and_sends_nothing(app, client, db):
+def test_asking_for_an_unknown_address_looks_the_same_and_sends_no_link(app, client, db):
     user = factories.user(db)
     db.commit()
     token = csrf_token(client, "/login/link")
     known = client.post("/login/link", data={"csrf_token": token, "email": user.email})
-    unknown = client.post("/login/link", data={"csrf_token": token, "email": "nobody@example.fi"})
+    unknown = client.post("/login/link", data={"csrf_token": token, "email": "Nobody@example.fi"})
     assert known.status_code == unknown.status_code == 200
     normalize = lambda page, email: page.get_data(as_text=True).replace(email, "EMAIL")  # noqa: E731
-    assert normalize(known, user.email) == normalize(unknown, "nobody@example.fi")
-    assert db.exec(select(Outbox).where(Outbox.recipient == "nobody@example.fi")).all() == []
+    assert normalize(known, user.email) == normalize(unknown, "Nobody@example.fi")
+    # the address's owner learns that it has no account, and gets nothing to sign in with
+    [mail] = db.exec(select(Outbox).where(Outbox.recipient == "nobody@example.fi")).all()
+    assert "/login/link/" not in mail.body_text and "/login" in mail.body_text
+    tokens = db.exec(select(AccessToken).where(AccessToken.email == "nobody@example.fi")).all()
+    assert [t.user_id for t in tokens] == [None]  # issued as for anyone: it signs nobody in
+
+
+@pytest.mark.parametrize("path", ["/login/link", "/password/forgot"])
+def test_known_and_unknown_addresses_cost_the_same_work(app, client, db, path):
+    """No timing tells who has an account: both answers run the same SQL statements and
+    queue one e-mail each (a link, or word that the address has no account)."""
+    user = factories.user(db)
+    factories.user(db, email="gone@example.fi").active = False
+    db.commit()
+    token = csrf_token(client, path)
+
+    def ask(email):
+        with count_queries(get_engine(app)) as statements:
+            answer = client.post(path, data={"csrf_token": token, "email": email})
+        assert answer.status_code == 200
+        return statements
+
+    known = ask(user.email)
+    assert ask("nobody@example.fi") == known
+    assert ask("gone@example.fi") == known  # a deactivated account: as if none
+    db.expire_all()
+    assert len(db.exec(select(Outbox)).all()) == 3
 
 
 def test_an_expired_link_is_refused(app, client, db):
@@ -158,3 +186,139 @@ def test_a_company_admin_invites_a_colleague_who_joins_once(app, client, db):
     deactivated = client.post(f"/tenant/people/{joined.id}/deactivate", data={"csrf_token": token})
     assert deactivated.status_code == 302
     assert newcomer.get("/tenant/requests").status_code == 302  # signed out at once
+
+
+def _invitation(db, *, email="new.colleague@example.fi"):
+    from facilities.accounts.tokens import invite
+
+    admin = factories.user(db, role=Role.tenant_admin, preferred_language="en")
+    db.commit()
+    from flask import current_app
+
+    with current_app.test_request_context():
+        invite(db, inviter=admin, email=email, name="Uusi Kollega", language="fi", now=utcnow())
+    db.commit()
+    return admin, _link(db, email, "/invitations/")
+
+
+JOIN = {
+    "name": "Uusi Kollega",
+    "password": "kemi kollega 2026",
+    "repeated_password": "kemi kollega 2026",
+}
+
+
+def test_pressing_join_twice_joins_once_and_the_second_press_says_so(app, client, db):
+    _admin, path = _invitation(db)
+    late = app.test_client()  # the second press: sent before the first one's answer came
+    late.get("/language/en")
+    late_form = {**JOIN, "csrf_token": csrf_token(late, path)}
+    assert (
+        client.post(path, data={**JOIN, "csrf_token": csrf_token(client, path)}).status_code == 302
+    )
+    again = late.post(path, data=late_form)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 410 and "joined already" in page and 'href="/login' in page
+    assert len(db.exec(select(User).where(User.email == "new.colleague@example.fi")).all()) == 1
+    assert client.post(path, data={**JOIN, "csrf_token": csrf_token(client)}).status_code == 302
+
+
+def test_two_presses_at_the_same_moment_make_one_account_and_no_error(app, db):
+    """Both read the link unused, then both accept: the link's claim decides, before the
+    account is made, so the loser is told the link is spent (no IntegrityError)."""
+    import threading
+
+    from sqlmodel import Session
+
+    from facilities.accounts import tokens
+    from facilities.core.db import get_engine
+
+    _admin, path = _invitation(db)
+    raw = path.rsplit("/", 1)[1]
+    both_read = threading.Barrier(2, timeout=30)
+    real_look_up = tokens.look_up
+
+    waited = threading.local()
+
+    def look_up_together(*args, **kwargs):
+        found = real_look_up(*args, **kwargs)
+        if not getattr(waited, "once", False):
+            waited.once = True
+            both_read.wait()  # neither goes on before the other has seen the link unused
+        return found
+
+    outcomes: list[str] = []
+
+    def press():
+        with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
+            try:
+                tokens.accept_invitation(
+                    session, raw=raw, name="Uusi", password=JOIN["password"], now=utcnow()
+                )
+                session.commit()
+                outcomes.append("made")
+            except tokens.LinkNotValid as error:
+                session.rollback()
+                outcomes.append(error.reason)
+            except Exception as error:  # the defect: reported, not raised
+                session.rollback()
+                outcomes.append(f"{type(error).__name__}: {error}"[:300])
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(tokens, "look_up", look_up_together):
+        presses = [threading.Thread(target=press) for _ in range(2)]
+        for thread in presses:
+            thread.start()
+        for thread in presses:
+            thread.join(timeout=60)
+    assert sorted(outcomes) == ["joined", "made"], outcomes  # the loser: "you joined already"
+    db.expire_all()
+    assert len(db.exec(select(User).where(User.email == "new.colleague@example.fi")).all()) == 1
+
+
+def test_an_address_with_an_account_is_not_invited_and_nothing_is_leaked(app, client, db):
+    admin = factories.user(db, role=Role.tenant_admin, preferred_language="en")
+    colleague = factories.user(db, tenant_id=admin.tenant_id)
+    elsewhere = factories.user(db)  # a member of another company
+    staff = factories.staff(db)
+    db.commit()
+    sign_in(client, admin.email)
+    token = csrf_token(client, "/tenant/people")
+
+    def invite(email):
+        answer = client.post(
+            "/tenant/people/invite",
+            data={"csrf_token": token, "email": email, "name": "Someone", "language": "fi"},
+        )
+        assert answer.status_code == 422
+        return answer.get_data(as_text=True)
+
+    assert "already a member of your company" in invite(colleague.email.upper())
+    other_company = invite(elsewhere.email)
+    assert "cannot be invited" in other_company and "staff" in other_company
+    assert "already has an account" not in other_company
+    assert "cannot be invited" in invite(staff.email)
+    assert db.exec(select(AccessToken)).all() == []
+
+
+def test_one_address_is_invited_a_few_times_a_day_however_written(app, client, db):
+    admin = factories.user(db, role=Role.tenant_admin, preferred_language="en")
+    db.commit()
+    sign_in(client, admin.email)
+    token = csrf_token(client, "/tenant/people")
+    statuses = [
+        client.post(
+            "/tenant/people/invite",
+            data={"csrf_token": token, "email": email, "name": "Someone", "language": "fi"},
+        ).status_code
+        for email in ("x@example.fi", "X+1@example.fi", "x+2@example.fi", "x+3@example.fi")
+    ]
+    assert statuses == [302, 302, 302, 429]
+    refused = client.post(
+        "/tenant/people/invite",
+        data={"csrf_token": token, "email": "x+4@example.fi", "name": "Someone", "language": "fi"},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and 'value="x+4@example.fi"' in page
+    assert "Too many invitations to this address" in page

@@ -3,13 +3,15 @@ the Charging page with and without JavaScript."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from facilities.charging.models import FaultReport
-from facilities.core.models import utcnow
+from facilities.core.models import Outbox, utcnow
 from facilities.requests.models import ServiceRequest
 from tests import factories
 from tests.browser.test_journey import assert_accessible
@@ -57,6 +59,40 @@ def test_a_driver_reports_a_fault_from_the_qr_code_on_a_phone(live_server, new_p
     assert report.email == "kuljettaja@example.fi" and report.photo_key
     item = db.get(ServiceRequest, report.request_id)
     assert item.reference in page.content()
+
+
+def test_the_reporter_confirms_the_address_with_a_button_without_javascript(
+    live_server, new_page, db, tmp_path
+):
+    """The e-mailed link opens a page that asks; only the button confirms (a mail
+    scanner following the link confirms nothing)."""
+    factories.site(db)
+    charger = factories.charger(db, code="SEN-3", name="Sensori 3")
+    db.commit()
+    page = new_page(java_script_enabled=False, **PHONE)
+    page.goto(f"{live_server}/charging/{charger.code}/report")
+    page.locator("#problem-stopped").check()
+    page.locator("#email").fill("kuljettaja@example.fi")
+    page.locator("form.card button[type=submit]").click()
+    page.wait_for_url("**/report/sent**")
+    [mail] = db.exec(select(Outbox)).all()
+    link = re.search(r"https?://\S+(/charging/reports/confirm/\S+)", mail.body_text)
+    assert link, mail.body_text
+
+    checked = new_page(**PHONE)  # axe needs script; opening the link changes nothing
+    checked.goto(f"{live_server}{link.group(1)}")
+    assert "kuljettaja@example.fi" in checked.content()
+    assert_accessible(checked)
+    assert checked.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
+    checked.screenshot(path=str(tmp_path / "confirm.png"), full_page=True)
+    db.expire_all()
+    assert db.exec(select(FaultReport)).one().confirmed_at is None
+
+    page.goto(f"{live_server}{link.group(1)}")
+    page.locator("section.card form button[type=submit]").click()
+    expect(page.locator("h1")).to_contain_text("vahvistettu")
+    db.expire_all()
+    assert db.exec(select(FaultReport)).one().confirmed_at is not None
 
 
 def test_the_charging_page_without_javascript_and_refreshing_itself_with_it(

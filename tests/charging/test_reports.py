@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from facilities.charging.faults import sync_faults
 from facilities.charging.models import ChargerFault, FaultReport
-from facilities.core.models import Outbox
+from facilities.core.models import AuditEvent, Outbox
 from facilities.requests.models import RequestUpdate, ServiceRequest, UpdateKind
 from tests import factories
 from tests.charging.helpers import mapped_charger, minutes, push_status
@@ -22,6 +22,11 @@ def _report(client, charger, **fields):
     path = f"/charging/{charger.code}/report"
     data = {"problem": "will_not_start", "csrf_token": csrf_token(client, path), **fields}
     return client.post(path, data=data, content_type="multipart/form-data")
+
+
+def _confirm(client, token: str):
+    path = f"/charging/reports/confirm/{token}"
+    return client.post(path, data={"csrf_token": csrf_token(client, path)})
 
 
 def _open_faults(db, charger):
@@ -97,7 +102,14 @@ def test_the_address_is_confirmed_by_its_link_before_any_other_mail(app, client,
     db.commit()
     assert len(db.exec(select(Outbox).where(Outbox.recipient == "driver@example.fi")).all()) == 1
 
-    confirmed = client.get(f"/charging/reports/confirm/{link.group(1)}")
+    path = f"/charging/reports/confirm/{link.group(1)}"
+    asked = client.get(path)  # a mail scanner follows the link: that confirms nothing
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and 'method="post"' in page and 'name="csrf_token"' in page
+    db.expire_all()
+    assert db.exec(select(FaultReport)).one().confirmed_at is None
+    assert client.post(path).status_code == 400  # no CSRF token: no confirmation either
+    confirmed = client.post(path, data={"csrf_token": csrf_token(client, path)})
     assert confirmed.status_code == 200
     db.expire_all()
     assert db.exec(select(FaultReport)).one().confirmed_at is not None
@@ -108,7 +120,7 @@ def test_a_confirmed_reporter_hears_of_the_fix(app, client, db):
     charger = mapped_charger(db)
     _report(client, charger, email="driver@example.fi")
     token = re.search(r"/confirm/(\S+)", db.exec(select(Outbox)).one().body_text).group(1)
-    client.get(f"/charging/reports/confirm/{token}")
+    _confirm(client, token)
     push_status(db, "OUTOFORDER", minutes(1))
     sync_faults(db, minutes(20))
     push_status(db, "AVAILABLE", minutes(30))
@@ -154,6 +166,96 @@ def test_too_many_reports_from_one_address_are_refused_with_a_message(app, clien
     page = refused.get_data(as_text=True)
     assert refused.status_code == 429 and "seventh" in page and refused.headers["Retry-After"]
     assert len(db.exec(select(FaultReport)).all()) == 5
+
+
+def _from(app, number: int):
+    """A client on a connection of its own: only the address's limits count."""
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = f"192.0.2.{number + 1}"
+    return other
+
+
+def test_one_address_gets_one_confirmation_while_it_is_pending(app, client, db):
+    """Reports naming one mailbox (however written) are all kept, but it gets one e-mail
+    until it confirms: a stranger's inbox is not filled from the open form."""
+    factories.site(db)
+    charger = factories.charger(db)
+    db.commit()
+    for number, email in enumerate(["victim@example.fi", "Victim+2@Example.fi"]):
+        assert _report(_from(app, number), charger, email=email).status_code == 302
+    reports = db.exec(select(FaultReport).order_by(FaultReport.id)).all()
+    assert [r.email_key for r in reports] == ["victim@example.fi"] * 2
+    [mail] = db.exec(select(Outbox)).all()
+    assert mail.recipient == "victim@example.fi"
+
+    token = re.search(r"/confirm/(\S+)", mail.body_text).group(1)
+    assert _confirm(client, token).status_code == 200
+    db.expire_all()  # the mailbox confirmed: its reports waiting with it are confirmed too
+    assert all(r.confirmed_at is not None for r in db.exec(select(FaultReport)).all())
+    [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "fault_report.confirmed"))
+    assert event.entity_id == reports[0].id
+    assert _report(_from(app, 3), charger, email="victim@example.fi").status_code == 302
+    assert len(db.exec(select(Outbox)).all()) == 2  # a new report after confirming: a new ask
+
+
+def test_a_pending_confirmation_runs_out_and_then_a_new_one_may_be_sent(app, db):
+    from datetime import timedelta
+
+    from facilities.charging.reports import (
+        CONFIRM_WITHIN,
+        FaultReportCreate,
+        confirm_report,
+        submit_report,
+    )
+    from facilities.core.models import utcnow
+
+    factories.site(db)
+    charger = factories.charger(db)
+    db.commit()
+    start = utcnow()
+    data = FaultReportCreate(problem="stopped", email="driver@example.fi")
+
+    def report(at):
+        with app.test_request_context():
+            return submit_report(
+                db, charger=charger, data=data, language="fi", photo=None, storage=None, now=at
+            )
+
+    first = report(start)
+    report(start + timedelta(days=1))
+    assert len(db.exec(select(Outbox)).all()) == 1
+    token = re.search(r"/confirm/(\S+)", db.exec(select(Outbox)).one().body_text).group(1)
+    late = start + CONFIRM_WITHIN + timedelta(minutes=1)
+    assert confirm_report(db, token=token, now=late) is None  # the link has run out
+    report(late)
+    assert len(db.exec(select(Outbox)).all()) == 2
+    db.refresh(first.report)
+    assert first.report.confirmed_at is None
+
+
+def test_too_many_reports_for_one_address_are_refused_from_any_connection(app, client, db):
+    client.get("/language/en")
+    factories.site(db)
+    charger = factories.charger(db)
+    db.commit()
+    emails = [
+        "victim@example.fi",
+        "VICTIM@example.fi",
+        "victim+a@example.fi",
+        "victim+b@example.fi",
+    ]
+    statuses = [
+        _report(_from(app, number), charger, email=email).status_code
+        for number, email in enumerate(emails)
+    ]
+    assert statuses == [302, 302, 302, 429]
+    refused = _report(client, charger, email="victim+c@example.fi", details="still broken")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert "still broken" in page and 'value="victim+c@example.fi"' in page
+    assert "without an e-mail address" in page  # the report itself can still be sent
+    assert _report(client, charger, details="still broken").status_code == 302
+    assert len(db.exec(select(Outbox)).all()) == 1
 
 
 def _png_with_location() -> bytes:

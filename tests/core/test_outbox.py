@@ -36,6 +36,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages = []
+        self.raw: list[bytes] = []  # as on the wire: what mail programs read
         self.refused = []
         self.answer = None
 
@@ -47,6 +48,7 @@ class Inbox:
                 self.refused.append(message)
                 return reply
         self.messages.append((envelope.rcpt_tos, message))
+        self.raw.append(envelope.content)
         return "250 Message accepted"
 
 
@@ -131,6 +133,8 @@ def test_public_updates_are_mailed_and_internal_notes_are_not(mail_app, mail_db,
     update_mail = handler.messages[1][1].get_content()
     assert "Tila: Suunniteltu" in update_mail and "Coming in spring." in update_mail
     assert "electrician" not in update_mail
+    for _to, message in handler.messages:  # the title on its own line, as the mail was sent
+        assert item.title in message.get_body(("plain",)).get_content().splitlines()
 
 
 def test_a_scheduled_update_is_mailed_when_it_is_published(mail_app, mail_db, inbox):
@@ -341,3 +345,49 @@ def test_a_slow_mail_server_does_not_let_the_claim_of_the_message_it_has_run_out
     assert _recipients(handler) == ["person0@example.com", "person1@example.com"]
     assert _outbox(mail_db) == [(OutboxStatus.sent, 1), (OutboxStatus.sent, 2)]
     assert mail_db.exec(select(JobRun.outcome)).all() == ["ok"]
+
+
+def _raw_header(raw: bytes, name: str) -> str:
+    """One header as it went over the wire, its folded lines joined (RFC 5322 unfolding)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n")
+    found = re.search(
+        rb"^" + re.escape(name.encode()) + rb": (.*(?:\n[ \t].*)*)", head, re.MULTILINE
+    )
+    assert found, f"no {name} in {head!r}"
+    return re.sub(rb"\n[ \t]", b" ", found.group(1)).decode("ascii")
+
+
+def test_list_unsubscribe_goes_over_the_wire_as_urls_not_encoded_words(mail_app, mail_db, inbox):
+    """Mail programs read the raw header: an RFC 2047 encoded word there is no URL, so
+    they offer no unsubscribe (RFC 2369, RFC 8058). Python's parser would decode it."""
+    handler, _port = inbox
+    long_url = f"{BASE_URL}/subscriptions/unsubscribe/{'x' * 120}"
+    outbox.enqueue_email(
+        mail_db,
+        key="list",
+        recipient="reader@example.com",
+        subject="Päivitys: Sähköautojen latauspisteet Sensorin pihaan ja parkkihalliin " * 2,
+        body_text="Hei.",
+        headers={
+            "List-Unsubscribe": f"<{long_url}>, <mailto:unsubscribe@park.example.fi?subject=x>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        now=utcnow(),
+    )
+    mail_db.commit()
+    assert send(mail_app).items == 1
+
+    [raw] = handler.raw
+    unsubscribe = _raw_header(raw, "List-Unsubscribe")
+    assert "=?" not in unsubscribe
+    assert unsubscribe == f"<{long_url}>, <mailto:unsubscribe@park.example.fi?subject=x>"
+    assert f"List-Unsubscribe: <{long_url}>".encode() in raw  # the URL on one line, whole
+    assert _raw_header(raw, "List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))  # RFC 5322's hard limit
+    subject = _raw_header(raw, "Subject")
+    assert subject.startswith("=?utf-8?")  # non-ASCII words stay encoded, as they must
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n")[:3])
+    [(_to, message)] = handler.messages
+    assert message["Subject"] == " ".join(
+        ("Päivitys: Sähköautojen latauspisteet Sensorin pihaan ja parkkihalliin " * 2).split()
+    )

@@ -97,6 +97,9 @@ def test_nothing_is_sent_before_the_address_confirms_then_updates_arrive(
     # RFC 8058 headers on the message the SMTP server received
     assert update_mail["List-Unsubscribe"] == f"<{unsubscribe_url}>"
     assert update_mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    raw = handler.raw[-1]  # as mail programs read it: the URL itself, not an encoded word
+    assert f"\r\nList-Unsubscribe: <{unsubscribe_url}>\r\n".encode() in raw
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
 
 
 def _confirmed(
@@ -566,3 +569,35 @@ def test_addresses_never_confirmed_are_forgotten_once_their_link_expired(mail_db
     mail_db.commit()
     left = mail_db.exec(select(Subscription.email).order_by(Subscription.email)).all()
     assert left == ["fresh@example.com", "kept@example.com"]
+
+
+def test_plus_tags_and_case_count_as_one_address_for_the_limit(client, mail_app, park):
+    """name+1@ and NAME@ reach one mailbox: they share its limit, from any connection."""
+    statuses = []
+    for number, email in enumerate(
+        [
+            "victim+1@example.com",
+            "Victim@Example.com",
+            "victim+x@example.com",
+            "VICTIM+2@example.com",
+        ]
+    ):
+        other = mail_app.test_client()  # an IsolatedClient, as `client` set it
+        other.environ_base["REMOTE_ADDR"] = f"192.0.2.{number + 1}"
+        statuses.append(_ask(other, email=email).status_code)
+    assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "one_click"),
+    [("https://palvelut.example.fi", True), ("http://localhost:5000", False)],
+)
+def test_one_click_unsubscribe_is_offered_over_https_only(database_url, base_url, one_click):
+    """RFC 8058 asks for an HTTPS URI: over plain http the link stays, one-click does not."""
+    from facilities.subscriptions.emails import list_headers
+
+    app = make_test_app(database_url, base_url=base_url)
+    with app.app_context():
+        headers = list_headers("token")
+    assert headers["List-Unsubscribe"] == f"<{base_url}/subscriptions/unsubscribe/token>"
+    assert ("List-Unsubscribe-Post" in headers) is one_click

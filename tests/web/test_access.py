@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from flask import Blueprint
 
@@ -265,3 +267,54 @@ def test_the_rate_limit_store_is_the_configured_one(app):
     )
     with app.app_context():
         assert limiter.storage.check() is True
+
+
+def test_a_locked_password_sign_in_offers_the_link_right_there(database_url, db):
+    """Anyone can lock an account's password sign-in by guessing; its owner is told that
+    the e-mailed link still works, and can ask for it on the same page."""
+    from sqlmodel import select
+
+    from facilities.core.models import Outbox
+    from tests.conftest import csrf_token, make_test_app
+
+    member = factories.user(db)
+    db.commit()
+    app = make_test_app(database_url, trusted_proxies=1)
+    client = app.test_client()
+    client.get("/language/en")
+    token = csrf_token(client, "/login")
+
+    def attempt(address, email=member.email):
+        return client.post(
+            "/login",
+            data={"email": email, "password": "wrong", "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+        )
+
+    for number in range(1, 6):
+        attempt(f"192.0.2.{number}")
+    locked = attempt("198.51.100.7")
+    html = locked.get_data(as_text=True)
+    assert locked.status_code == 429
+    assert "sign-in link by e-mail still works" in html
+    assert 'action="/login/link"' in html
+    assert html.count(f'value="{member.email}"') == 2  # both forms keep the address
+    # an address without an account is locked and told the same: nobody learns who has one
+    for number in range(1, 6):
+        attempt(f"192.0.2.{number + 10}", email="nobody@example.com")
+    stranger = attempt("198.51.100.8", email="nobody@example.com").get_data(as_text=True)
+
+    def same(page, email):
+        page = re.sub(r"\d+ minutes?", "N minutes", page.replace(email, "EMAIL"))  # the clock
+        return re.sub(r'name="csrf_token" value="[^"]+"', "", page)
+
+    assert same(stranger, "nobody@example.com") == same(html, member.email)
+
+    asked = client.post(
+        "/login/link",
+        data={"email": member.email, "csrf_token": token},
+        headers={"X-Forwarded-For": "198.51.100.7"},
+    )
+    assert asked.status_code == 200
+    mail = db.exec(select(Outbox).where(Outbox.recipient == member.email)).one()
+    assert "/login/link/" in mail.body_text

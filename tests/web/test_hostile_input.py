@@ -268,6 +268,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/charging/{charger}/report/sent", ("reference", "merged", "email")
     ),
     ("charging.confirm_report_email", "GET"): Route("/charging/reports/confirm/x"),
+    ("charging.confirm_report_email", "POST"): Route("/charging/reports/confirm/x"),
     ("tenant.charging_demand_page", "GET"): Route("/tenant/charging", runs_for=("member",)),
     ("tenant.record_charging_demand", "POST"): Route(
         "/tenant/charging",

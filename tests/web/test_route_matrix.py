@@ -273,6 +273,9 @@ ROUTES: dict[tuple[str, str], list[Case]] = {
     ("charging.confirm_report_email", "GET"): [
         Case("/charging/reports/confirm/nope",   Expect(404,       404,         404,         404,         404,        404)),
     ],
+    ("charging.confirm_report_email", "POST"): [  # only the button confirms; an unknown link
+        Case("/charging/reports/confirm/nope",   Expect(404,       404,         404,         404,         404,        404)),
+    ],
     ("tenant.charging_demand_page", "GET"): [
         Case("/tenant/charging",                 Expect(SIGN_IN,   200,         200,         200,         403,        403)),
     ],
