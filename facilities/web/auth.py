@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -23,6 +23,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 from sqlmodel import Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -53,7 +54,7 @@ from facilities.accounts.users import (
 from facilities.core.db import get_engine, get_session
 from facilities.core.errors import ValidationFailed
 from facilities.core.models import utcnow
-from facilities.extensions import limiter, login_manager
+from facilities.extensions import csrf, limiter, login_manager
 from facilities.park.models import Tenant
 from facilities.settings import get_settings
 from facilities.web.access import no_typed_address, public, recipient_key, signed_in
@@ -413,13 +414,31 @@ def reset_password(token: str):
     )
 
 
+def _check_form_token_unless_joined(db: Session, token: str, now: datetime) -> None:
+    """The form's CSRF check, except for a second press after joining.
+
+    Joining signs the browser in, which renews its form token, so the same form sent
+    again (a second tab, a double press, Back and resend) cannot pass the check. It could
+    change nothing anyway: an invitation makes one account. Such a press is answered
+    "you have joined already" (LinkNotValid "joined"); any other failed check stays a
+    CSRF error."""
+    try:
+        csrf.protect()
+    except CSRFError:
+        look_up_invitation(db, raw=token, now=now)  # raises "joined" once it was used
+        raise
+
+
 @blueprint.route("/invitations/<token>", methods=["GET", "POST"])
 @public
+@csrf.exempt  # checked by _check_form_token_unless_joined, before anything changes
 def accept_invitation_page(token: str):
     db = get_session()
     now = utcnow()
     errors: dict[str, str] = {}
     try:
+        if request.method == "POST":
+            _check_form_token_unless_joined(db, token, now)
         invitation = look_up_invitation(db, raw=token, now=now)
         name = (
             request.form.get("name", invitation.name)
@@ -439,7 +458,8 @@ def accept_invitation_page(token: str):
     except LinkNotValid as error:
         db.rollback()
         if error.reason == "joined" and current_user.is_authenticated:
-            return redirect(_landing_for(current_user))  # pressed again, signed in by the first
+            flash(_("You have joined already."), "info")  # pressed again, signed in by the first
+            return redirect(_landing_for(current_user))
         return _link_not_valid(error)
     except ValidationFailed as failure:
         db.rollback()

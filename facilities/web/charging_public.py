@@ -251,15 +251,24 @@ def _report_refused(message: str, minutes: int) -> Response:
     return response
 
 
+def _report_taken(response: Response) -> bool:
+    """Only a report taken counts against the limits: a form sent back to correct (a
+    missing choice, a photo too large) stored and sent nothing."""
+    return response.status_code < 400
+
+
 @blueprint.route("/charging/<code>/report", methods=["GET", "POST"])
 @public
-@limiter.limit(REPORT_LIMIT, methods=["POST"], on_breach=_too_many_reports)
+@limiter.limit(
+    REPORT_LIMIT, methods=["POST"], on_breach=_too_many_reports, deduct_when=_report_taken
+)
 @limiter.limit(
     REPORT_ADDRESS_LIMIT,
     key_func=recipient_key("report"),
     methods=["POST"],
     on_breach=_too_many_for_address,
     exempt_when=no_typed_address,
+    deduct_when=_report_taken,
 )
 def report_fault(code: str):
     charger = _charger_or_404(code)
@@ -341,7 +350,8 @@ def confirm_report_email(token: str):
             render_template("charging/report_confirmed.html", report=None, charger=None), 404
         )
     charger = db.get(Charger, report.charger_id)
-    template = "report_confirm.html" if request.method == "GET" else "report_confirmed.html"
+    asking = request.method == "GET" and report.confirmed_at is None  # once done, say so
+    template = "report_confirm.html" if asking else "report_confirmed.html"
     return render_template(f"charging/{template}", report=report, charger=charger, token=token)
 
 

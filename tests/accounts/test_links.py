@@ -223,6 +223,21 @@ def test_pressing_join_twice_joins_once_and_the_second_press_says_so(app, client
     assert client.post(path, data={**JOIN, "csrf_token": csrf_token(client)}).status_code == 302
 
 
+def test_the_same_form_sent_again_after_joining_says_joined_not_expired(app, client, db):
+    """Joining signs the browser in and renews its form token; the form sent again from
+    that browser (a second tab, Back and resend) is told it joined, not that it expired."""
+    _admin, path = _invitation(db)
+    client.get("/language/en")
+    form = {**JOIN, "csrf_token": csrf_token(client, path)}
+    # before joining, a form token that is not this browser's changes nothing
+    assert client.post(path, data={**JOIN, "csrf_token": "forged"}).status_code == 400
+    assert db.exec(select(User).where(User.email == "new.colleague@example.fi")).first() is None
+    assert client.post(path, data=form).status_code == 302
+    again = client.post(path, data=form, follow_redirects=True)
+    assert again.status_code == 200 and "You have joined already." in again.get_data(as_text=True)
+    assert len(db.exec(select(User).where(User.email == "new.colleague@example.fi")).all()) == 1
+
+
 def test_two_presses_at_the_same_moment_make_one_account_and_no_error(app, db):
     """Both read the link unused, then both accept: the link's claim decides, before the
     account is made, so the loser is told the link is spent (no IntegrityError)."""
