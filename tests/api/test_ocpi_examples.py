@@ -33,11 +33,12 @@ EXAMPLES = Path(__file__).parent / "ocpi_examples"
 LOCATIONS = "/ocpi/2.2.1/locations"
 CREDENTIALS = "/ocpi/2.2.1/credentials"
 ENVELOPE_KEYS = {"data", "status_code", "status_message", "timestamp"}
+CPO_TOKEN = "token-of-the-example-cpo"  # token C of the example's CPO
 IDS = {"X-Request-ID": "req-example-1", "X-Correlation-ID": "corr-example-1"}
 
 
 def spec(name: str) -> Any:
-    """An example file: ours (tests/api/ocpi_examples) or the shared five."""
+    """An example file: ours (tests/api/ocpi_examples) or the eight in /work/shared/specs."""
     path = EXAMPLES / name
     return json.loads(path.read_text()) if path.exists() else example(name)
 
@@ -90,7 +91,7 @@ def headers(token: str) -> dict[str, str]:
     return auth(token) | IDS
 
 
-def party_for(db, body: dict[str, Any], token: str = "token-of-the-example-cpo") -> OcpiParty:
+def party_for(db, body: dict[str, Any], token: str = CPO_TOKEN) -> OcpiParty:
     """The example's own CPO: our rule is that an object belongs to the party that sent it."""
     return registered(db, country_code=body["country_code"], party_id=body["party_id"], token=token)
 
@@ -127,15 +128,8 @@ FULL_LOCATIONS = [
 def test_a_location_example_is_put_and_read_back(client, db, name):
     location = spec(name)
     party_for(db, location)
-    assert (
-        ok(
-            client.put(
-                location_url(location), json=location, headers=headers("token-of-the-example-cpo")
-            )
-        )
-        is None
-    )
-    assert_read_back(client, "token-of-the-example-cpo", location)
+    assert ok(client.put(location_url(location), json=location, headers=headers(CPO_TOKEN))) is None
+    assert_read_back(client, CPO_TOKEN, location)
 
 
 # Fragments of a Location (EnergyMix, Hours, RegularHours): put into the base location
@@ -156,12 +150,8 @@ def test_a_location_fragment_example_is_stored_in_a_location(client, db, name, f
     fragment = spec(name)
     location = example("location_example.json") | (fragment if field is None else {field: fragment})
     party_for(db, location)
-    ok(
-        client.put(
-            location_url(location), json=location, headers=headers("token-of-the-example-cpo")
-        )
-    )
-    assert_read_back(client, "token-of-the-example-cpo", location)
+    ok(client.put(location_url(location), json=location, headers=headers(CPO_TOKEN)))
+    assert_read_back(client, CPO_TOKEN, location)
 
 
 # --- Locations: an EVSE and a connector PUT --------------------------------------------
@@ -173,7 +163,7 @@ def test_the_evse_put_example_adds_or_replaces_an_evse(client, db, base_has_it):
     if not base_has_it:  # the spec's case: the uid is new to the receiver
         base["evses"] = [evse for evse in base["evses"] if evse["uid"] != "3256"]
     party_for(db, base)
-    token = "token-of-the-example-cpo"
+    token = CPO_TOKEN
     ok(client.put(location_url(base), json=base, headers=headers(token)))
     evse = spec("location_put_example_add_evse.json")
     assert ok(client.put(location_url(base, "/3256"), json=evse, headers=headers(token))) is None
@@ -187,7 +177,7 @@ def test_the_evse_put_example_adds_or_replaces_an_evse(client, db, base_has_it):
 def test_a_connector_of_the_location_example_is_put_on_its_own(client, db):
     base = example("location_example.json")
     party_for(db, base)
-    token = "token-of-the-example-cpo"
+    token = CPO_TOKEN
     ok(client.put(location_url(base), json=base, headers=headers(token)))
     connector = copy.deepcopy(base["evses"][0]["connectors"][1])  # id 2 of EVSE 3256
     address = location_url(base, "/3256/2")
@@ -209,7 +199,7 @@ PATCHES = [
 def test_a_patch_example_changes_its_object_and_its_parents(client, db, name, suffix):
     base = example("location_example.json")
     party_for(db, base)
-    token = "token-of-the-example-cpo"
+    token = CPO_TOKEN
     ok(client.put(location_url(base), json=base, headers=headers(token)))
     patch = spec(name)
     assert ok(client.patch(location_url(base, suffix), json=patch, headers=headers(token))) is None
@@ -229,38 +219,56 @@ def test_a_patch_example_changes_its_object_and_its_parents(client, db, name, su
     assert missing(unchanged, changed) == []
 
 
-def _raw(base_url: str, method: str, path: str, token: str, body: Any) -> tuple[bytes, bytes]:
-    payload = json.dumps(body).encode()
-    request = (
-        f"{method} {path} HTTP/1.1\r\nHost: test\r\n{auth(token)['Authorization'].join(['Authorization: ', ''])}\r\n"
+def raw_file(name: str) -> bytes:
+    """An example file's bytes, exactly as published."""
+    path = EXAMPLES / name
+    return path.read_bytes() if path.exists() else (SPECS / name).read_bytes()
+
+
+def _raw(base_url: str, method: str, path: str, token: str, payload: bytes) -> tuple[bytes, bytes]:
+    """One request on the wire; the answer's head and body as bytes."""
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: test\r\n"
+        f"Authorization: {auth(token)['Authorization']}\r\n"
         f"X-Request-ID: raw-{method}\r\nX-Correlation-ID: raw-corr\r\n"
-        f"Content-Type: application/json\r\nConnection: close\r\nContent-Length: {len(payload)}\r\n\r\n"
-    ).encode() + payload
-    host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
-    with socket.create_connection((host, port), timeout=10) as connection:
-        connection.sendall(request)
+        "Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    )
+    address = urlsplit(base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(head.encode() + payload)
         received = b""
         while chunk := connection.recv(65536):
             received += chunk
-    head, _, answer = received.partition(b"\r\n\r\n")
-    return head, answer
+    answer_head, _, answer = received.partition(b"\r\n\r\n")
+    return answer_head, answer
 
 
-def test_every_location_example_request_echoes_the_ids_on_the_wire(app, db):
+def test_every_location_example_goes_over_the_wire_as_published_and_the_ids_come_back(app, db):
+    """The files' own bytes (UTF-8, as the spec prints them), not a re-encoding."""
+    tokens: dict[tuple[str, str], str] = {}
+    requests = []
+    for name in FULL_LOCATIONS:
+        location = spec(name)
+        pair = (location["country_code"], location["party_id"])
+        if pair not in tokens:
+            tokens[pair] = f"token-of-{pair[0]}-{pair[1]}"
+            party_for(db, location, tokens[pair])
+        requests.append(("PUT", location_url(location), tokens[pair], raw_file(name)))
     base = example("location_example.json")
-    party_for(db, base)
-    token = "token-of-the-example-cpo"
-    requests = [("PUT", location_url(base), base)]
-    requests += [("PATCH", location_url(base, suffix), spec(name)) for name, suffix in PATCHES]
+    token = tokens[(base["country_code"], base["party_id"])]
+    requests += [
+        ("PATCH", location_url(base, suffix), token, raw_file(name)) for name, suffix in PATCHES
+    ]
     requests.append(
-        ("PUT", location_url(base, "/3256"), spec("location_put_example_add_evse.json"))
+        ("PUT", location_url(base, "/3256"), token, raw_file("location_put_example_add_evse.json"))
     )
     with served(app) as base_url:
-        for method, path, body in requests:
-            head, answer = _raw(base_url, method, path, token, body)
+        for method, path, party_token, payload in requests:
+            head, answer = _raw(base_url, method, path, party_token, payload)
             assert head.startswith(b"HTTP/1.1 200"), (path, head, answer)
             assert f"\r\nX-Request-ID: raw-{method}\r\n".encode() in head + b"\r\n"
-            assert b"\r\nX-Correlation-ID: raw-corr" in head
+            assert b"\r\nX-Correlation-ID: raw-corr\r\n" in head + b"\r\n"
             assert json.loads(answer)["status_code"] == 1000, answer
 
 
@@ -268,7 +276,7 @@ def test_every_location_example_request_echoes_the_ids_on_the_wire(app, db):
 
 
 def test_our_versions_and_details_have_the_shape_of_the_examples(client, db):
-    token = "token-of-the-example-cpo"
+    token = CPO_TOKEN
     party_for(db, example("location_example.json"))
     listed = client.get("/ocpi/versions", headers=headers(token))
     envelope = spec("transport_and_format_version_info_example.json")
@@ -299,6 +307,7 @@ class SpecPlatform:
     def __init__(self, versions: str, details: str, token: str) -> None:
         self.token = token
         self.received: list[tuple[str, str, str]] = []
+        self.ids: list[tuple[str | None, str | None]] = []  # what our requests carried
         self._sources = (versions, details)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         host, port = self._server.server_address[:2]
@@ -332,6 +341,9 @@ class SpecPlatform:
                 scheme, _, value = self.headers.get("Authorization", "").partition(" ")
                 token = base64.b64decode(value).decode() if scheme == "Token" else ""
                 platform.received.append(("GET", self.path, token))
+                platform.ids.append(
+                    (self.headers.get("X-Request-ID"), self.headers.get("X-Correlation-ID"))
+                )
                 page = platform.pages.get(self.path)
                 status = 200 if page is not None and token == platform.token else 404
                 body = json.dumps(page or {"status_code": 2000, "status_message": "no"}).encode()
@@ -410,6 +422,7 @@ def test_a_credentials_example_registers_updates_and_pushes(client, db, name, pl
         # Before answering, we read their versions and details with their token.
         assert [path for _method, path, _token in platform.received] == list(platform.pages)
         assert {token for _method, _path, token in platform.received} == {theirs["token"]}
+        assert all(request_id and correlation_id for request_id, correlation_id in platform.ids)
         db.expire_all()
         stored = db.get(OcpiParty, party.id)
         assert stored.registered and stored.roles == theirs["roles"]
