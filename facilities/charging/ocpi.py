@@ -18,7 +18,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from facilities.charging.models import EvseStatus, OcpiEvse, OcpiLocation, OcpiParty
@@ -224,10 +224,15 @@ def _check_owner_fields(body: dict[str, Any], role: tuple[str, str]) -> None:
 # --- reading ---------------------------------------------------------------------------
 
 
+# Location ids, EVSE uids and connector ids are CiString(36) in OCPI 2.2.1 (types.asciidoc):
+# case-insensitive. They are kept as first sent and compared without case.
+
+
 def find_location(session: Session, party: OcpiParty, location_id: str) -> OcpiLocation | None:
     return session.exec(
         select(OcpiLocation).where(
-            OcpiLocation.party_ref_id == party.id, OcpiLocation.location_id == location_id
+            OcpiLocation.party_ref_id == party.id,
+            func.upper(OcpiLocation.location_id) == location_id.upper(),
         )
     ).first()
 
@@ -242,7 +247,9 @@ def _location_role(location: OcpiLocation, party: OcpiParty) -> tuple[str, str]:
 
 def find_evse(session: Session, location: OcpiLocation, uid: str) -> OcpiEvse | None:
     return session.exec(
-        select(OcpiEvse).where(OcpiEvse.location_ref_id == location.id, OcpiEvse.uid == uid)
+        select(OcpiEvse).where(
+            OcpiEvse.location_ref_id == location.id, func.upper(OcpiEvse.uid) == uid.upper()
+        )
     ).first()
 
 
@@ -294,7 +301,7 @@ def _connectors(evse: OcpiEvse, connector_id: str) -> tuple[list[dict[str, Any]]
     """A copy of the EVSE's connectors, and where `connector_id` is among them."""
     connectors = [dict(connector) for connector in evse.data.get("connectors") or []]
     for index, connector in enumerate(connectors):
-        if str(connector.get("id")) == connector_id:
+        if str(connector.get("id")).upper() == connector_id.upper():
             return connectors, index
     return connectors, None
 
@@ -373,18 +380,18 @@ def _write_evses(
         return 0
     assert location.id is not None
     stored = {
-        uid: (row_id, status, last_updated)
+        uid.upper(): (row_id, status, last_updated)
         for row_id, uid, status, last_updated in session.exec(
             select(OcpiEvse.id, OcpiEvse.uid, OcpiEvse.status, OcpiEvse.last_updated).where(
                 OcpiEvse.location_ref_id == location.id,
-                col(OcpiEvse.uid).in_([uid for uid, _updated, _body in evses]),
+                func.upper(OcpiEvse.uid).in_([uid.upper() for uid, _updated, _body in evses]),
             )
         ).all()
     }
     new, changed = [], []
     for uid, updated, body in evses:
         status = _status(body.get("status"))
-        if uid not in stored:
+        if uid.upper() not in stored:
             new.append(
                 {
                     "location_ref_id": location.id,
@@ -397,7 +404,7 @@ def _write_evses(
                 }
             )
             continue
-        row_id, stored_status, stored_updated = stored[uid]
+        row_id, stored_status, stored_updated = stored[uid.upper()]
         if stored_updated <= updated:
             values: dict[str, Any] = {
                 "id": row_id,

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from facilities.charging import ocpi
-from facilities.charging.models import EvseStatus, OcpiEvse, OcpiParty
+from facilities.charging.models import EvseStatus, OcpiEvse, OcpiLocation, OcpiParty
 from tests.conftest import skip_or_fail
 
 SPECS = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "ocpi-2.2.1"
@@ -88,6 +89,23 @@ def test_the_location_example_is_stored_and_read_back(client, operator):
     assert evse["evse_id"] == "BE*BEC*E041503001" and evse["status"] == "AVAILABLE"
     connector = _ok(client.get(f"{BASE}/3256/2", headers=auth()))["data"]
     assert connector["format"] == "SOCKET"
+
+
+def test_ids_are_case_insensitive_as_cistring_says(client, db, operator):
+    """Location ids, EVSE uids and connector ids are CiString(36) (types.asciidoc)."""
+    location = {**example("location_example.json"), "id": "Loc-Kemi"}
+    upper = BASE.rsplit("/", 1)[0] + "/LOC-KEMI"
+    lower = BASE.rsplit("/", 1)[0].lower() + "/loc-kemi"
+    _ok(client.put(upper.replace("LOC-KEMI", "Loc-Kemi"), json=location, headers=auth()))
+    assert _ok(client.get(upper, headers=auth()))["data"]["id"] == "Loc-Kemi"
+    assert _ok(client.get(lower, headers=auth()))["data"]["id"] == "Loc-Kemi"  # as first sent
+    evse = location["evses"][0]
+    assert _ok(client.get(f"{upper}/{evse['uid']}/2", headers=auth()))["data"]["id"] == "2"
+    renamed = {**location, "id": "LOC-KEMI", "name": "Sensori, piha"}
+    renamed["last_updated"] = "2026-12-01T10:00:00Z"
+    _ok(client.put(upper, json=renamed, headers=auth()))  # the same location, not a second
+    assert _ok(client.get(lower, headers=auth()))["data"]["name"] == "Sensori, piha"
+    assert len(db.exec(select(OcpiLocation)).all()) == 1
 
 
 def test_an_evse_put_a_status_patch_and_a_removal(client, db, operator):
