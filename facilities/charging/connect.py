@@ -354,9 +354,13 @@ def register(
     try:
         endpoints = read_endpoints(client, versions_url=url, token=token)
     except OcpiClientError as error:
+        # The answer names no address, port or error of ours: the URL is theirs to choose,
+        # so details would let a holder of token A probe what this server can reach.
+        log.warning("OCPI party %s: their API could not be used: %s", party.id, error.message)
         raise OcpiError(
             UNABLE_TO_USE_CLIENT_API,
-            f"Unable to use the client's API: {error.message}",
+            "Unable to use the client's API: their versions and 2.2.1 endpoints could not be "
+            "read with the token in these credentials",
             http_status=200,  # the request itself was right (status_codes.asciidoc)
         ) from None
     finally:

@@ -219,8 +219,10 @@ def report_of_link(session: Session, *, token: str, now: datetime) -> FaultRepor
 
 def confirm_report(session: Session, *, token: str, now: datetime) -> FaultReport | None:
     """Confirm the address by its link (a POST: GET only asks), and with it the reports
-    that named the same mailbox while the link waited (they were sent no link of their
-    own). None for an unknown or expired link; confirming twice changes nothing."""
+    on the same charger that named the same mailbox while the link waited (they were sent
+    no link of their own). Reports on other chargers stay unconfirmed: the page asked
+    about this charger only, and anyone may have typed the address there. None for an
+    unknown or expired link; confirming twice changes nothing."""
     report = report_of_link(session, token=token, now=now)
     if report is None or report.confirmed_at is not None:
         return report
@@ -228,6 +230,7 @@ def confirm_report(session: Session, *, token: str, now: datetime) -> FaultRepor
         update(FaultReport)
         .where(
             col(FaultReport.email_key) == report.email_key,
+            col(FaultReport.charger_id) == report.charger_id,
             col(FaultReport.confirmed_at).is_(None),
             col(FaultReport.created_at) >= report.created_at,
             or_(col(FaultReport.confirm_token_hash) == "", col(FaultReport.id) == report.id),

@@ -31,8 +31,8 @@ PDF = ("application/pdf", ".pdf")
 # budget of one sending (MAX_FILES photos) is five phone photos.
 MAX_PIXELS = 25_000_000
 MAX_PIXELS_AT_ONCE = 64_000_000
-# Pillow's own guard (DecompressionBombError), for anything its readers decode that our
-# header check did not see, at the same budget.
+# Pillow's own guard, for anything its readers decode that our header check did not see:
+# it warns past this many pixels and raises DecompressionBombError past twice as many.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 THUMBNAIL_SIZE = (480, 480)
 WINDOWS_RESERVED = frozenset('<>:"/\\|?*')  # not in a name a download may be saved under

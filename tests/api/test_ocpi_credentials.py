@@ -147,6 +147,9 @@ def test_when_their_api_cannot_be_used_it_is_3001_and_nothing_changes(
         answer = _envelope(client.post(URL, json=body, headers=auth(TOKEN_A)), 200, 3001)
         assert answer["status_message"].startswith("Unable to use the client's API")
         assert "data" not in answer
+        # nothing of what this server met on the way: no address, port or error to probe by
+        assert "127.0.0.1" not in answer["status_message"]
+        assert "Error" not in answer["status_message"] and "401" not in answer["status_message"]
     db.expire_all()
     party = db.get(OcpiParty, operator.id)
     assert not party.registered and party.remote_token == "" and party.endpoints == []

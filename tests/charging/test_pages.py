@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from facilities.charging.demand import PUBLIC_MINIMUM_COMPANIES
@@ -14,6 +15,9 @@ from facilities.park.models import Building
 from tests import factories
 from tests.charging.helpers import mapped_charger, push_status
 from tests.conftest import count_queries, csrf_token, sign_in
+
+# their bodies' last_updated times are of late 2026: not in the future on any day
+pytestmark = pytest.mark.usefixtures("operators_clock")
 
 
 def _text(response) -> str:

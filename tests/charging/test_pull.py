@@ -19,6 +19,9 @@ from facilities.schedule import JOBS, JOBS_BY_ID
 from tests.charging.fake_operator import TOKEN_C, FakeOperator, location
 from tests.conftest import TEST_SECRET
 
+# their bodies' last_updated times are of late 2026: not in the future on any day
+pytestmark = pytest.mark.usefixtures("operators_clock")
+
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 YESTERDAY = "2026-11-28T12:00:00Z"
 

@@ -212,6 +212,25 @@ def test_one_address_gets_one_confirmation_while_it_is_pending(app, client, db):
     assert len(db.exec(select(Outbox)).all()) == 2  # a new report after confirming: a new ask
 
 
+def test_confirming_at_one_charger_confirms_nothing_at_another(app, client, db):
+    """A stranger may type the victim's address at another charger: the victim's yes
+    answered the question about one charger only."""
+    factories.site(db)
+    mine, other = factories.charger(db), factories.charger(db)
+    db.commit()
+    assert _report(_from(app, 0), mine, email="victim@example.fi").status_code == 302
+    assert _report(_from(app, 1), other, email="Victim+x@example.fi").status_code == 302
+    [mail] = db.exec(select(Outbox)).all()  # one pending confirmation for the mailbox
+    assert (
+        _confirm(client, re.search(r"/confirm/(\S+)", mail.body_text).group(1)).status_code == 200
+    )
+    db.expire_all()
+    confirmed = {
+        r.charger_id: r.confirmed_at is not None for r in db.exec(select(FaultReport)).all()
+    }
+    assert confirmed == {mine.id: True, other.id: False}
+
+
 def test_a_pending_confirmation_runs_out_and_then_a_new_one_may_be_sent(app, db):
     from datetime import timedelta
 
