@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from flask import Flask, abort, flash, jsonify, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user
 
 from facilities.accounts.models import STAFF_ROLES, TENANT_ROLES, Role
@@ -114,3 +117,9 @@ def check_declared(app: Flask) -> None:
     ]
     if shared_not_public:
         raise RuntimeError(f"@shared_page views must be @public: {', '.join(shared_not_public)}")
+
+
+def seconds_to_wait(limit: RequestLimit) -> int:
+    """How long until `limit` lets the next request through: at least a second. Every
+    "try again in …" message and Retry-After header is reckoned from it."""
+    return max(1, math.ceil(limit.reset_at - time.time()))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime, timedelta
 
 from flask import (
@@ -57,7 +56,13 @@ from facilities.core.models import utcnow
 from facilities.extensions import csrf, limiter, login_manager
 from facilities.park.models import Tenant
 from facilities.settings import get_settings
-from facilities.web.access import no_typed_address, public, recipient_key, signed_in
+from facilities.web.access import (
+    no_typed_address,
+    public,
+    recipient_key,
+    seconds_to_wait,
+    signed_in,
+)
 from facilities.web.caching import kept_in_generation
 from facilities.web.safety import safe_next
 from facilities.web.sessions import REMEMBER_COOKIE
@@ -157,7 +162,7 @@ def _login_page(
 
 def _too_many_attempts(limit: RequestLimit) -> Response:
     """The sign-in form again, with the address typed and when to try again."""
-    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    seconds = seconds_to_wait(limit)
     minutes = math.ceil(seconds / 60)
     response = _login_page(
         request.form.get("email", ""),
@@ -176,7 +181,7 @@ def _password_paused(limit: RequestLimit) -> Response:
     """Wrong passwords from anywhere pause the address's password sign-in (so anyone can
     pause anyone's); the e-mailed link still works, so the page offers it right there.
     Said the same for every address, with an account or not."""
-    seconds = max(1, math.ceil(limit.reset_at - time.time()))
+    seconds = seconds_to_wait(limit)
     minutes = math.ceil(seconds / 60)
     response = _login_page(
         request.form.get("email", ""),
@@ -281,7 +286,7 @@ LINK_ACCOUNT_LIMIT = "3 per 10 minutes;10 per day"  # per e-mail address asked f
 
 
 def _too_many_links(limit: RequestLimit) -> Response:
-    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    minutes = math.ceil(seconds_to_wait(limit) / 60)
     purpose = "reset" if request.endpoint == "auth.forgot_password" else "link"
     response = make_response(
         render_template(

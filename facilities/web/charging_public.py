@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import timedelta
 
 from flask import (
@@ -47,7 +48,13 @@ from facilities.park.models import Building, Visibility
 from facilities.requests.models import ServiceRequest
 from facilities.requests.roadmap import building_requests
 from facilities.settings import get_settings
-from facilities.web.access import no_typed_address, public, recipient_key, wants_json
+from facilities.web.access import (
+    no_typed_address,
+    public,
+    recipient_key,
+    seconds_to_wait,
+    wants_json,
+)
 from facilities.web.caching import cached_fragment
 from facilities.web.forms import parse_form
 from facilities.web.htmx import render, render_with_part, wants_fragment
@@ -220,7 +227,7 @@ def _report_form(charger: Charger, form: dict, errors: dict, status: int = 200) 
 
 
 def _too_many_reports(limit: RequestLimit) -> Response:
-    minutes = max(1, round((limit.reset_at - utcnow().timestamp()) / 60))
+    minutes = math.ceil(seconds_to_wait(limit) / 60)
     message = ngettext(
         "Too many reports from this connection. Try again in %(num)s minute.",
         "Too many reports from this connection. Try again in %(num)s minutes.",
@@ -230,7 +237,7 @@ def _too_many_reports(limit: RequestLimit) -> Response:
 
 
 def _too_many_for_address(limit: RequestLimit) -> Response:
-    minutes = max(1, round((limit.reset_at - utcnow().timestamp()) / 60))
+    minutes = math.ceil(seconds_to_wait(limit) / 60)
     message = ngettext(
         "Too many reports with this e-mail address. Send the report without an e-mail "
         "address, or try again in %(num)s minute.",

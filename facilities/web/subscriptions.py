@@ -4,7 +4,6 @@ click from a mail program, RFC 8058), and a signed-in user's own subscriptions."
 from __future__ import annotations
 
 import math
-import time
 
 from flask import (
     Blueprint,
@@ -39,6 +38,7 @@ from facilities.web.access import (
     person_key,
     public,
     recipient_key,
+    seconds_to_wait,
     signed_in,
     wants_json,
 )
@@ -90,7 +90,7 @@ def _subscribe_page(
 
 
 def _too_many(limit: RequestLimit) -> Response:
-    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60))
+    minutes = math.ceil(seconds_to_wait(limit) / 60)
     message = ngettext(
         "Too many subscriptions asked for. Try again in %(num)s minute.",
         "Too many subscriptions asked for. Try again in %(num)s minutes.",

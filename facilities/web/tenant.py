@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 
 from flask import (
@@ -52,6 +51,7 @@ from facilities.web.access import (
     no_typed_address,
     person_key,
     recipient_key,
+    seconds_to_wait,
     tenant_only,
 )
 from facilities.web.caching import cached_fragment, kept_for_user
@@ -334,7 +334,7 @@ INVITE_ADDRESS_LIMIT = "3 per day"
 
 
 def _too_many_invitations(limit: RequestLimit) -> Response:
-    hours = max(1, math.ceil((limit.reset_at - time.time()) / 3600))
+    hours = math.ceil(seconds_to_wait(limit) / 3600)
     message = ngettext(
         "Too many invitations to this address. Try again in %(num)s hour.",
         "Too many invitations to this address. Try again in %(num)s hours.",
