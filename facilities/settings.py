@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import time
 from enum import StrEnum
-from ipaddress import IPv4Network, IPv6Network
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +49,12 @@ class Environment(StrEnum):
     development = "development"
     testing = "testing"
     production = "production"
+
+
+def parse_networks(text: str) -> list[IPv4Network | IPv6Network]:
+    """A comma list of networks (CIDR), as FACILITIES_WEBHOOK_ALLOWED_NETWORKS is written;
+    raises ValueError."""
+    return [ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
 
 
 class Settings(BaseSettings):
@@ -176,8 +182,6 @@ class Settings(BaseSettings):
     @field_validator("webhook_allowed_networks")
     @classmethod
     def networks(cls, value: str) -> str:
-        from facilities.core.addresses import parse_networks
-
         try:
             parse_networks(value)
         except ValueError:
@@ -189,8 +193,6 @@ class Settings(BaseSettings):
 
     @property
     def webhook_networks(self) -> list[IPv4Network | IPv6Network]:
-        from facilities.core.addresses import parse_networks
-
         return parse_networks(self.webhook_allowed_networks)
 
     @field_validator("timezone")

@@ -46,11 +46,6 @@ class NotResolved(Exception):
     """The host name has no address (now)."""
 
 
-def parse_networks(text: str) -> list[Network]:
-    """A comma list of networks (CIDR), as the setting is written; raises ValueError."""
-    return [ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
-
-
 def port_allowed(port: int) -> bool:
     return port in WEB_PORTS or (port >= 1024 and port not in SERVICE_PORTS)
 

@@ -14,9 +14,9 @@ from facilities.core.addresses import (
     NotResolved,
     address_allowed,
     checked_addresses,
-    parse_networks,
     port_allowed,
 )
+from facilities.settings import parse_networks
 
 PUBLIC = "93.184.215.14"
 
